@@ -1,0 +1,73 @@
+namespace ZkFire.Configuration;
+
+/// <summary>A parsed cluster.xml (the <c>&lt;jive&gt;</c> document). Relative paths are already resolved against the file's folder.</summary>
+public sealed record ClusterConfig(
+    string SourcePath,
+    HostPort? Notice,
+    ZooConfig? Zoo,
+    string? ZClient,
+    XmppConfig Xmpp);
+
+public sealed record HostPort(string Host, int Port)
+{
+    public override string ToString() => Host.Contains(':', StringComparison.Ordinal) ? $"[{Host}]:{Port}" : $"{Host}:{Port}";
+}
+
+/// <summary>
+/// The embedded ZooKeeper member (<c>&lt;zoo&gt;</c>). <see cref="Properties"/> holds every zoo.cfg key given, by its
+/// zoo.cfg name (child elements and <c>&lt;property name=".."&gt;</c> alike), including the ones also typed here.
+/// </summary>
+public sealed record ZooConfig(
+    int TickTime,
+    int InitLimit,
+    int SyncLimit,
+    string DataDir,
+    int ClientPort,
+    int? MyId,
+    IReadOnlyList<ZooServer> Servers,
+    IReadOnlyDictionary<string, string> Properties)
+{
+    public bool IsStandalone => Servers.Count == 0;
+}
+
+/// <summary>One <c>&lt;server name="server.N"&gt;host:quorumPort:electionPort[:role]&lt;/server&gt;</c>.</summary>
+public sealed record ZooServer(int Id, string Host, int QuorumPort, int ElectionPort, string Role);
+
+public enum RegistrationPolicy
+{
+    Closed,
+    Open,
+}
+
+public sealed record TlsConfig(
+    string? CertificatePath,
+    string? KeyPath,
+    string? CertificatePassword,
+    bool Required,
+    bool AllowPlaintextOnLoopback);
+
+public sealed record StorageConfig(string Provider, string? SqlitePath, string? ConnectionString);
+
+public sealed record XmppLimitsConfig(
+    int MaxStanzaBytes,
+    int MaxDepth,
+    int MaxAttributes,
+    TimeSpan StreamOpenTimeout,
+    TimeSpan IdleTimeout,
+    TimeSpan PingTimeout,
+    int OfflineQuota,
+    int AuthFailuresPerAccount,
+    int AuthFailuresPerAddress,
+    TimeSpan AuthFailureWindow);
+
+/// <summary>The XMPP service (<c>&lt;xmpp&gt;</c>). <see cref="DataDir"/> is where the node keeps its own files.</summary>
+public sealed record XmppConfig(
+    string Domain,
+    string ListenAddress,
+    int C2sPort,
+    int DirectTlsPort,
+    string DataDir,
+    TlsConfig Tls,
+    StorageConfig Storage,
+    RegistrationPolicy Registration,
+    XmppLimitsConfig Limits);
