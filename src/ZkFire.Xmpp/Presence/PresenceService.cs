@@ -1,0 +1,298 @@
+using System.Globalization;
+using ZkFire.Storage;
+using ZkFire.Xmpp.Addressing;
+using ZkFire.Xmpp.Offline;
+using ZkFire.Xmpp.Roster;
+using ZkFire.Xmpp.Routing;
+using ZkFire.Xmpp.Sessions;
+using ZkFire.Xmpp.Xml;
+
+namespace ZkFire.Xmpp.Presence;
+
+/// <summary>
+/// Presence broadcast, probes, directed presence (RFC 6121 §4) and the subscription handshake (§3), driven by
+/// <see cref="SubscriptionStateMachine"/>.
+/// </summary>
+internal sealed class PresenceService(StanzaRouter router, IRosterStore rosters, OfflineService offline)
+{
+    /// <summary>Presence types handled by the account rather than a resource, even when sent to a full JID.</summary>
+    public static bool IsAddressedToAccount(string? type) =>
+        type is "subscribe" or "subscribed" or "unsubscribe" or "unsubscribed" or "probe";
+
+    public async ValueTask ProcessFromClientAsync(ClientSession session, Element stanza, Jid? to, CancellationToken cancellationToken)
+    {
+        var type = Stanzas.Type(stanza);
+        if (ParseRequest(type) is { } request)
+        {
+            if (to is not null)
+            {
+                await OutboundSubscriptionAsync(session.Bare, to.Bare, stanza, request, cancellationToken);
+            }
+
+            return;
+        }
+
+        if (to is null)
+        {
+            switch (type)
+            {
+                case null:
+                    await BroadcastAvailableAsync(session, stanza, cancellationToken);
+                    break;
+                case "unavailable":
+                    await BroadcastUnavailableAsync(session, stanza, cancellationToken);
+                    break;
+                default:
+                    // A probe or error with no target means nothing (RFC 6121 §4.3: probes are the server's).
+                    break;
+            }
+
+            return;
+        }
+
+        if (type is null or "unavailable")
+        {
+            // Directed presence (RFC 6121 §4.6): remember it so that going offline reaches the target too.
+            session.TrackDirectedPresence(to, type is null);
+        }
+
+        await router.RouteAsync(stanza, session.Jid, to, cancellationToken);
+    }
+
+    /// <summary>A presence stanza for a local account's bare JID (or a subscription stanza for any of its JIDs).</summary>
+    public async ValueTask ProcessInboundAsync(Element stanza, Jid from, Jid user, CancellationToken cancellationToken)
+    {
+        var type = Stanzas.Type(stanza);
+        if (ParseRequest(type) is { } request)
+        {
+            await InboundSubscriptionAsync(user, from.Bare, request, stanza, cancellationToken);
+        }
+        else if (type == "probe")
+        {
+            await AnswerProbeAsync(user, from, cancellationToken);
+        }
+        else
+        {
+            router.DeliverToAvailable(user, stanza);
+        }
+    }
+
+    /// <summary>Called when a session ends without having said goodbye: its contacts see it go offline.</summary>
+    public ValueTask SessionClosedAsync(ClientSession session, CancellationToken cancellationToken) =>
+        session.Available
+            ? BroadcastUnavailableAsync(session, Stanzas.Create(Stanzas.Presence, "unavailable", null, null), cancellationToken)
+            : ValueTask.CompletedTask;
+
+    /// <summary>Routes a subscription stanza the server sends for the user (roster removal, auto-replies).</summary>
+    public async ValueTask SendSubscriptionAsync(Jid user, Jid contact, SubscriptionRequest request, CancellationToken cancellationToken)
+    {
+        var stanza = Stanzas.Create(Stanzas.Presence, TypeName(request), user, contact);
+        await router.RouteAsync(stanza, user, contact, cancellationToken);
+        if (request == SubscriptionRequest.Unsubscribed)
+        {
+            // The contact no longer may see the user: it must see the user go offline (RFC 6121 §3.2.2).
+            await SendPresenceOfResourcesAsync(user, contact, available: false, cancellationToken);
+        }
+    }
+
+    private async ValueTask BroadcastAvailableAsync(ClientSession session, Element stanza, CancellationToken cancellationToken)
+    {
+        var initial = !session.Available;
+        session.SetAvailable(stanza, ParsePriority(stanza));
+        var items = await rosters.GetAllAsync(session.Bare.Local!, cancellationToken);
+
+        foreach (var item in items)
+        {
+            if (item.Subscription is Subscription.From or Subscription.Both && Jid.TryParse(item.Contact, out var contact))
+            {
+                await SendToContactAsync(stanza, session.Jid, contact, cancellationToken);
+            }
+        }
+
+        // RFC 6121 §4.2.2: the user's own available resources, the sender included, see the new presence.
+        router.DeliverToAvailable(session.Bare, WithTo(stanza, session.Bare));
+        if (!initial)
+        {
+            return;
+        }
+
+        foreach (var other in router.Sessions.Resources(session.Bare))
+        {
+            if (other != session && other.Presence is { } presence)
+            {
+                session.Send(WithTo(presence, session.Jid));
+            }
+        }
+
+        foreach (var item in items)
+        {
+            if (!Jid.TryParse(item.Contact, out var contact))
+            {
+                continue;
+            }
+
+            if (item.Subscription is Subscription.To or Subscription.Both)
+            {
+                var probe = Stanzas.Create(Stanzas.Presence, "probe", session.Jid, contact);
+                await router.RouteAsync(probe, session.Jid, contact, cancellationToken);
+            }
+
+            if (item.PendingIn)
+            {
+                // RFC 6121 §3.1.3: a request that arrived while the user was offline is delivered now.
+                session.Send(Stanzas.Create(Stanzas.Presence, "subscribe", contact, session.Bare));
+            }
+        }
+
+        if (session.Priority >= 0)
+        {
+            await offline.DeliverAsync(session, cancellationToken);
+        }
+    }
+
+    private async ValueTask BroadcastUnavailableAsync(ClientSession session, Element stanza, CancellationToken cancellationToken)
+    {
+        var wasAvailable = session.Available;
+        session.SetUnavailable();
+        stanza.SetAttribute("from", session.Jid.ToString());
+        var directed = session.TakeDirectedPresence();
+        var reached = new HashSet<Jid>();
+        if (wasAvailable)
+        {
+            foreach (var item in await rosters.GetAllAsync(session.Bare.Local!, cancellationToken))
+            {
+                if (item.Subscription is Subscription.From or Subscription.Both && Jid.TryParse(item.Contact, out var contact))
+                {
+                    reached.Add(contact);
+                    await SendToContactAsync(stanza, session.Jid, contact, cancellationToken);
+                }
+            }
+
+            router.DeliverToAvailable(session.Bare, WithTo(stanza, session.Bare));
+            session.Send(WithTo(stanza, session.Jid));
+        }
+
+        foreach (var target in directed)
+        {
+            if (!reached.Contains(target.Bare))
+            {
+                await SendToContactAsync(stanza, session.Jid, target, cancellationToken);
+            }
+        }
+    }
+
+    private ValueTask SendToContactAsync(Element stanza, Jid from, Jid contact, CancellationToken cancellationToken) =>
+        router.RouteAsync(WithTo(stanza, contact), from, contact, cancellationToken);
+
+    /// <summary>RFC 6121 §4.3.2: a probe is answered with the last presence of each available resource, if subscribed.</summary>
+    private async ValueTask AnswerProbeAsync(Jid user, Jid prober, CancellationToken cancellationToken)
+    {
+        var item = await rosters.GetAsync(user.Local!, prober.Bare.ToString(), cancellationToken);
+        if (item?.Subscription is not (Subscription.From or Subscription.Both))
+        {
+            return;
+        }
+
+        foreach (var session in router.Sessions.Resources(user))
+        {
+            if (session.Presence is { } presence)
+            {
+                await router.RouteAsync(WithTo(presence, prober), session.Jid, prober, cancellationToken);
+            }
+        }
+    }
+
+    private async ValueTask OutboundSubscriptionAsync(Jid user, Jid contact, Element stanza, SubscriptionRequest request, CancellationToken cancellationToken)
+    {
+        var item = await rosters.GetAsync(user.Local!, contact.ToString(), cancellationToken);
+        var before = RosterService.StateOf(item);
+        var transition = SubscriptionStateMachine.Outbound(before, request);
+        if (transition.Changed)
+        {
+            await router.Rosters.SaveStateAsync(user, contact, item, transition.State, userActed: true, cancellationToken);
+        }
+
+        if (transition.Route)
+        {
+            // RFC 6121 §3.1.2: subscription stanzas leave the server stamped with the bare JID.
+            var routed = stanza.Clone().SetAttribute("from", user.ToString()).SetAttribute("to", contact.ToString());
+            await router.RouteAsync(routed, user, contact, cancellationToken);
+        }
+
+        if (HasFrom(before) != HasFrom(transition.State))
+        {
+            await SendPresenceOfResourcesAsync(user, contact, HasFrom(transition.State), cancellationToken);
+        }
+    }
+
+    private async ValueTask InboundSubscriptionAsync(Jid user, Jid contact, SubscriptionRequest request, Element stanza, CancellationToken cancellationToken)
+    {
+        var item = await rosters.GetAsync(user.Local!, contact.ToString(), cancellationToken);
+        var before = RosterService.StateOf(item);
+        var transition = SubscriptionStateMachine.Inbound(before, request);
+        if (transition.Changed)
+        {
+            await router.Rosters.SaveStateAsync(user, contact, item, transition.State, userActed: false, cancellationToken);
+        }
+
+        if (transition.Route)
+        {
+            var delivered = stanza.Clone().SetAttribute("from", contact.ToString()).SetAttribute("to", user.ToString());
+            router.DeliverToAvailable(user, delivered);
+        }
+
+        if (transition.AutoReply is { } reply)
+        {
+            var answer = Stanzas.Create(Stanzas.Presence, TypeName(reply), user, contact);
+            await router.RouteAsync(answer, user, contact, cancellationToken);
+        }
+
+        if (HasFrom(before) != HasFrom(transition.State))
+        {
+            await SendPresenceOfResourcesAsync(user, contact, HasFrom(transition.State), cancellationToken);
+        }
+    }
+
+    /// <summary>Lets a contact that just gained or lost a subscription see the user's resources come or go.</summary>
+    private async ValueTask SendPresenceOfResourcesAsync(Jid user, Jid contact, bool available, CancellationToken cancellationToken)
+    {
+        foreach (var session in router.Sessions.Resources(user))
+        {
+            if (session.Presence is not { } presence)
+            {
+                continue;
+            }
+
+            var stanza = available
+                ? WithTo(presence, contact)
+                : Stanzas.Create(Stanzas.Presence, "unavailable", session.Jid, contact);
+            await router.RouteAsync(stanza, session.Jid, contact, cancellationToken);
+        }
+    }
+
+    private static bool HasFrom(SubscriptionState state) => state.Subscription is Subscription.From or Subscription.Both;
+
+    private static Element WithTo(Element stanza, Jid to) => stanza.Clone().SetAttribute("to", to.ToString());
+
+    private static int ParsePriority(Element stanza) =>
+        int.TryParse(stanza.Child("priority", Namespaces.Client)?.Text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var priority)
+            ? Math.Clamp(priority, -128, 127)
+            : 0;
+
+    private static SubscriptionRequest? ParseRequest(string? type) => type switch
+    {
+        "subscribe" => SubscriptionRequest.Subscribe,
+        "subscribed" => SubscriptionRequest.Subscribed,
+        "unsubscribe" => SubscriptionRequest.Unsubscribe,
+        "unsubscribed" => SubscriptionRequest.Unsubscribed,
+        _ => null,
+    };
+
+    private static string TypeName(SubscriptionRequest request) => request switch
+    {
+        SubscriptionRequest.Subscribe => "subscribe",
+        SubscriptionRequest.Subscribed => "subscribed",
+        SubscriptionRequest.Unsubscribe => "unsubscribe",
+        _ => "unsubscribed",
+    };
+}
