@@ -103,7 +103,7 @@ internal sealed class PresenceService(StanzaRouter router, IRosterStore rosters,
 
         foreach (var item in items)
         {
-            if (item.Subscription is Subscription.From or Subscription.Both && Jid.TryParse(item.Contact, out var contact))
+            if (RosterService.StateOf(item).SendsPresenceTo && Jid.TryParse(item.Contact, out var contact))
             {
                 await SendToContactAsync(stanza, session.Jid, contact, cancellationToken);
             }
@@ -131,7 +131,7 @@ internal sealed class PresenceService(StanzaRouter router, IRosterStore rosters,
                 continue;
             }
 
-            if (item.Subscription is Subscription.To or Subscription.Both)
+            if (RosterService.StateOf(item).ReceivesPresenceFrom)
             {
                 var probe = Stanzas.Create(Stanzas.Presence, "probe", session.Jid, contact);
                 await router.RouteAsync(probe, session.Jid, contact, cancellationToken);
@@ -161,7 +161,7 @@ internal sealed class PresenceService(StanzaRouter router, IRosterStore rosters,
         {
             foreach (var item in await rosters.GetAllAsync(session.Bare.Local!, cancellationToken))
             {
-                if (item.Subscription is Subscription.From or Subscription.Both && Jid.TryParse(item.Contact, out var contact))
+                if (RosterService.StateOf(item).SendsPresenceTo && Jid.TryParse(item.Contact, out var contact))
                 {
                     reached.Add(contact);
                     await SendToContactAsync(stanza, session.Jid, contact, cancellationToken);
@@ -188,7 +188,7 @@ internal sealed class PresenceService(StanzaRouter router, IRosterStore rosters,
     private async ValueTask AnswerProbeAsync(Jid user, Jid prober, CancellationToken cancellationToken)
     {
         var item = await rosters.GetAsync(user.Local!, prober.Bare.ToString(), cancellationToken);
-        if (item?.Subscription is not (Subscription.From or Subscription.Both))
+        if (!RosterService.StateOf(item).SendsPresenceTo)
         {
             return;
         }
@@ -219,10 +219,7 @@ internal sealed class PresenceService(StanzaRouter router, IRosterStore rosters,
             await router.RouteAsync(routed, user, contact, cancellationToken);
         }
 
-        if (HasFrom(before) != HasFrom(transition.State))
-        {
-            await SendPresenceOfResourcesAsync(user, contact, HasFrom(transition.State), cancellationToken);
-        }
+        await FollowPresenceGrantAsync(user, contact, before, transition.State, cancellationToken);
     }
 
     private async ValueTask InboundSubscriptionAsync(Jid user, Jid contact, SubscriptionRequest request, Element stanza, CancellationToken cancellationToken)
@@ -247,13 +244,9 @@ internal sealed class PresenceService(StanzaRouter router, IRosterStore rosters,
             await router.RouteAsync(answer, user, contact, cancellationToken);
         }
 
-        if (HasFrom(before) != HasFrom(transition.State))
-        {
-            await SendPresenceOfResourcesAsync(user, contact, HasFrom(transition.State), cancellationToken);
-        }
+        await FollowPresenceGrantAsync(user, contact, before, transition.State, cancellationToken);
     }
 
-    /// <summary>Lets a contact that just gained or lost a subscription see the user's resources come or go.</summary>
     private async ValueTask SendPresenceOfResourcesAsync(Jid user, Jid contact, bool available, CancellationToken cancellationToken)
     {
         foreach (var session in router.Sessions.Resources(user))
@@ -270,7 +263,14 @@ internal sealed class PresenceService(StanzaRouter router, IRosterStore rosters,
         }
     }
 
-    private static bool HasFrom(SubscriptionState state) => state.Subscription is Subscription.From or Subscription.Both;
+    /// <summary>
+    /// A contact that just gained a subscription to the user's presence sees the user's resources; one that
+    /// lost it sees them go offline (RFC 6121 §3.1.5, §3.2.2, §3.3.3).
+    /// </summary>
+    private ValueTask FollowPresenceGrantAsync(Jid user, Jid contact, SubscriptionState before, SubscriptionState after, CancellationToken cancellationToken) =>
+        before.SendsPresenceTo == after.SendsPresenceTo
+            ? ValueTask.CompletedTask
+            : SendPresenceOfResourcesAsync(user, contact, after.SendsPresenceTo, cancellationToken);
 
     private static Element WithTo(Element stanza, Jid to) => stanza.Clone().SetAttribute("to", to.ToString());
 

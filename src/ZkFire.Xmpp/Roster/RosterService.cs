@@ -145,12 +145,12 @@ internal sealed class RosterService(StanzaRouter router, IRosterStore store)
         session.Send(Stanzas.Result(iq));
 
         var state = StateOf(existing);
-        if (state.Subscription is Subscription.To or Subscription.Both || state.PendingOut)
+        if (state.ReceivesPresenceFrom || state.PendingOut)
         {
             await router.Presence.SendSubscriptionAsync(user, contact, SubscriptionRequest.Unsubscribe, cancellationToken);
         }
 
-        if (state.Subscription is Subscription.From or Subscription.Both || state.PendingIn)
+        if (state.SendsPresenceTo || state.PendingIn)
         {
             await router.Presence.SendSubscriptionAsync(user, contact, SubscriptionRequest.Unsubscribed, cancellationToken);
         }

@@ -1,0 +1,404 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Security;
+using System.Security.Cryptography;
+using System.Text;
+using ZkFire.Xmpp.Addressing;
+using ZkFire.Xmpp.Routing;
+using ZkFire.Xmpp.Sasl;
+using ZkFire.Xmpp.Sessions;
+using ZkFire.Xmpp.Xml;
+
+namespace ZkFire.Xmpp.Streams;
+
+/// <summary>Stream negotiation: header, features, STARTTLS, SASL, resource binding (RFC 6120 §4–§7).</summary>
+internal sealed partial class C2sConnection
+{
+    private const int MaxSaslFailuresPerStream = 5;
+    private static readonly SslApplicationProtocol XmppClientAlpn = new("xmpp-client");
+
+    private readonly string streamId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+    private bool headerSent;
+    private bool encrypted;
+    private string? username;
+    private ISaslMechanism? sasl;
+    private int saslFailures;
+    private ChannelBinding? channelBinding;
+
+    /// <summary>STARTTLS must come first unless TLS is optional here (RFC 6120 §5.3.1).</summary>
+    private bool TlsMandatory =>
+        !encrypted && Options.TlsRequired && !(Options.AllowPlaintextOnLoopback && IPAddress.IsLoopback(RemoteAddress));
+
+    private async ValueTask<Outcome> HandleEventAsync(XmppStreamEvent evt, CancellationToken cancellationToken)
+    {
+        switch (evt.Kind)
+        {
+            case XmppStreamEventKind.StreamOpen:
+                await OpenStreamAsync(evt.Element!, cancellationToken);
+                return Outcome.Continue;
+            case XmppStreamEventKind.StreamClose:
+                await StopSendLoopAsync();
+                await WriteNowAsync("</stream:stream>", cancellationToken);
+                return Outcome.Closed;
+            default:
+                return await HandleElementAsync(evt.Element!, cancellationToken);
+        }
+    }
+
+    private async ValueTask OpenStreamAsync(Element header, CancellationToken cancellationToken)
+    {
+        if (parser.ContentNamespace != Namespaces.Client)
+        {
+            throw new StreamErrorException("invalid-namespace", "The stream's content namespace must be jabber:client.");
+        }
+
+        if (header.GetAttribute("to") is { } to && (!Jid.TryParse(to, out var target) || target.Domain != context.Router.ServerJid.Domain))
+        {
+            throw new StreamErrorException("host-unknown", $"This server does not serve '{to}'.");
+        }
+
+        // RFC 6120 §4.7.5: no version means pre-1.0 XMPP, which this server does not speak.
+        var version = header.GetAttribute("version");
+        if (version is null || !version.StartsWith("1.", StringComparison.Ordinal))
+        {
+            throw new StreamErrorException("unsupported-version", "XMPP 1.0 is required.");
+        }
+
+        var peer = header.GetAttribute("from") is { } from && Jid.TryParse(from, out var fromJid) ? fromJid : null;
+        await WriteNowAsync(StreamHeader(peer) + Features(), cancellationToken);
+    }
+
+    private string StreamHeader(Jid? peer)
+    {
+        headerSent = true;
+        var to = peer is null ? string.Empty : $" to='{Escape(peer.ToString())}'";
+        return $"<?xml version='1.0'?><stream:stream xmlns='{Namespaces.Client}' xmlns:stream='{Namespaces.Streams}' " +
+               $"id='{streamId}' from='{Escape(context.Router.ServerJid.ToString())}'{to} version='1.0' xml:lang='en'>";
+    }
+
+    private string Features()
+    {
+        var features = new StringBuilder("<stream:features>");
+        if (!encrypted && Options.Certificate is not null)
+        {
+            features.Append("<starttls xmlns='").Append(Namespaces.Tls).Append(TlsMandatory ? "'><required/></starttls>" : "'/>");
+        }
+
+        if (username is null)
+        {
+            if (!TlsMandatory)
+            {
+                features.Append("<mechanisms xmlns='").Append(Namespaces.Sasl).Append("'>");
+                foreach (var mechanism in SaslMechanisms.Offered(encrypted, channelBinding))
+                {
+                    features.Append("<mechanism>").Append(mechanism).Append("</mechanism>");
+                }
+
+                features.Append("</mechanisms>");
+                if (channelBinding is not null)
+                {
+                    // XEP-0440: tell clients which channel-binding type to use.
+                    features.Append("<sasl-channel-binding xmlns='").Append(Namespaces.SaslChannelBinding)
+                        .Append("'><channel-binding type='").Append(channelBinding.Type).Append("'/></sasl-channel-binding>");
+                }
+
+                if (Options.RegistrationOpen)
+                {
+                    features.Append("<register xmlns='").Append(Namespaces.RegisterFeature).Append("'/>");
+                }
+            }
+        }
+        else
+        {
+            features.Append("<bind xmlns='").Append(Namespaces.Bind).Append("'/>");
+            features.Append("<session xmlns='").Append(Namespaces.Session).Append("'><optional/></session>");
+        }
+
+        return features.Append("</stream:features>").ToString();
+    }
+
+    private async ValueTask<Outcome> HandleElementAsync(Element element, CancellationToken cancellationToken)
+    {
+        if (element.Namespace == Namespaces.Tls && element.Name == "starttls")
+        {
+            return await StartTlsAsync(cancellationToken);
+        }
+
+        if (username is null)
+        {
+            await HandleUnauthenticatedAsync(element, cancellationToken);
+        }
+        else if (session is null)
+        {
+            await HandleUnboundAsync(element, cancellationToken);
+        }
+        else
+        {
+            await HandleStanzaAsync(session, element, cancellationToken);
+        }
+
+        return Outcome.Continue;
+    }
+
+    private async ValueTask<Outcome> StartTlsAsync(CancellationToken cancellationToken)
+    {
+        if (encrypted || username is not null || Options.Certificate is null)
+        {
+            // RFC 6120 §5.4.2.2: a <failure/> and the stream closes.
+            await WriteNowAsync($"<failure xmlns='{Namespaces.Tls}'/></stream:stream>", cancellationToken);
+            return Outcome.Closed;
+        }
+
+        await WriteNowAsync($"<proceed xmlns='{Namespaces.Tls}'/>", cancellationToken);
+        return Outcome.StartTls;
+    }
+
+    private async Task UpgradeToTlsAsync(CancellationToken cancellationToken)
+    {
+        var certificate = Options.Certificate ?? throw new StreamErrorException("internal-server-error", "No TLS certificate.");
+        var tls = new SslStream(stream, leaveInnerStreamOpen: false);
+        stream = tls;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(Options.StreamOpenTimeout);
+        await tls.AuthenticateAsServerAsync(
+            new SslServerAuthenticationOptions
+            {
+                ServerCertificate = certificate,
+                ClientCertificateRequired = false,
+                ApplicationProtocols = directTls ? [XmppClientAlpn] : null,
+            },
+            timeout.Token);
+        encrypted = true;
+        channelBinding = SelectChannelBinding();
+        OpenPipes();
+    }
+
+    /// <summary>
+    /// tls-server-end-point (RFC 5929) binds to our certificate and works for every TLS version; .NET offers no
+    /// tls-exporter (RFC 9266).
+    /// </summary>
+    private ChannelBinding? SelectChannelBinding() =>
+        context.ServerEndPointBinding is { } endPoint ? new ChannelBinding("tls-server-end-point", endPoint) : null;
+
+    private async ValueTask HandleUnauthenticatedAsync(Element element, CancellationToken cancellationToken)
+    {
+        if (element.Namespace == Namespaces.Sasl)
+        {
+            await HandleSaslAsync(element, cancellationToken);
+            return;
+        }
+
+        if (TlsMandatory)
+        {
+            throw new StreamErrorException("policy-violation", "STARTTLS is required.");
+        }
+
+        if (element.Name == Stanzas.Iq && element.Namespace == Namespaces.Client && element.Child("query", Namespaces.Register) is not null
+            && Stanzas.Type(element) is "get" or "set")
+        {
+            var reply = await context.Router.ServerIq.HandleUnauthenticatedRegistrationAsync(element, cancellationToken);
+            reply.SetAttribute("to", null);
+            await WriteNowAsync(reply, cancellationToken);
+            return;
+        }
+
+        // RFC 6120 §6.4.? / §4.9.3.12: nothing but negotiation before authentication.
+        throw new StreamErrorException("not-authorized", "Authenticate first.");
+    }
+
+    private async ValueTask HandleSaslAsync(Element element, CancellationToken cancellationToken)
+    {
+        if (TlsMandatory)
+        {
+            await SaslFailureAsync("encryption-required", null, cancellationToken);
+            return;
+        }
+
+        switch (element.Name)
+        {
+            case "auth":
+                if (context.AuthLimiter.IsBlocked(null, RemoteAddress))
+                {
+                    await SaslFailureAsync("temporary-auth-failure", "Too many failed attempts; try later.", cancellationToken);
+                    return;
+                }
+
+                sasl = SaslMechanisms.Create(element.GetAttribute("mechanism") ?? string.Empty, encrypted, channelBinding, context.Users);
+                if (sasl is null)
+                {
+                    await SaslFailureAsync("invalid-mechanism", null, cancellationToken);
+                    return;
+                }
+
+                break;
+            case "response" when sasl is not null:
+                break;
+            case "abort":
+                sasl = null;
+                await SaslFailureAsync("aborted", null, cancellationToken);
+                return;
+            default:
+                await SaslFailureAsync("malformed-request", null, cancellationToken);
+                return;
+        }
+
+        if (!TryDecodeBase64(element.Text, out var data))
+        {
+            sasl = null;
+            await SaslFailureAsync("incorrect-encoding", null, cancellationToken);
+            return;
+        }
+
+        var result = await sasl.StepAsync(data, cancellationToken);
+        switch (result.Outcome)
+        {
+            case SaslOutcome.Challenge:
+                await WriteNowAsync($"<challenge xmlns='{Namespaces.Sasl}'>{Encode(result.Data)}</challenge>", cancellationToken);
+                return;
+            case SaslOutcome.Success when !context.AuthLimiter.IsBlocked(result.Username, RemoteAddress):
+                sasl = null;
+                username = result.Username!;
+                context.AuthLimiter.RecordSuccess(username);
+                await WriteNowAsync($"<success xmlns='{Namespaces.Sasl}'>{Encode(result.Data)}</success>", cancellationToken);
+
+                // RFC 6120 §6.4.6: a new stream follows on the same connection.
+                parser.Reset();
+                headerSent = false;
+                return;
+            default:
+                sasl = null;
+                context.AuthLimiter.RecordFailure(result.Username, RemoteAddress);
+                var blocked = result.Outcome == SaslOutcome.Success;
+                await SaslFailureAsync(blocked ? "temporary-auth-failure" : result.FailureCondition ?? "not-authorized", null, cancellationToken);
+                return;
+        }
+    }
+
+    private async ValueTask SaslFailureAsync(string condition, string? text, CancellationToken cancellationToken)
+    {
+        var failure = new Element("failure", Namespaces.Sasl).Add(new Element(condition, Namespaces.Sasl));
+        if (text is not null)
+        {
+            failure.Add(new Element("text", Namespaces.Sasl).AddText(text));
+        }
+
+        await WriteNowAsync(failure, cancellationToken);
+        if (++saslFailures >= MaxSaslFailuresPerStream)
+        {
+            throw new StreamErrorException("policy-violation", "Too many failed authentication attempts.");
+        }
+    }
+
+    private async ValueTask HandleUnboundAsync(Element element, CancellationToken cancellationToken)
+    {
+        if (element.Name != Stanzas.Iq || element.Namespace != Namespaces.Client || Stanzas.Type(element) != "set")
+        {
+            // RFC 6120 §7.1: stanzas only after a resource is bound.
+            throw new StreamErrorException("not-authorized", "Bind a resource first.");
+        }
+
+        if (element.Child("bind", Namespaces.Bind) is { } bind)
+        {
+            await BindAsync(element, bind, cancellationToken);
+        }
+        else if (element.Child("session", Namespaces.Session) is not null)
+        {
+            await WriteNowAsync(Stanzas.Result(element), cancellationToken);
+        }
+        else
+        {
+            throw new StreamErrorException("not-authorized", "Bind a resource first.");
+        }
+    }
+
+    private async ValueTask BindAsync(Element iq, Element bind, CancellationToken cancellationToken)
+    {
+        var requested = bind.Child("resource", Namespaces.Bind)?.Text;
+        var resource = string.IsNullOrEmpty(requested)
+            ? Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))
+            : requested;
+        if (!Jid.TryCreate(username, context.Router.ServerJid.Domain, resource, out var full))
+        {
+            await WriteNowAsync(Stanzas.Error(iq, "bad-request", "The resource is not valid."), cancellationToken);
+            return;
+        }
+
+        var bound = new ClientSession(full, this);
+        if (context.Router.Sessions.Bind(bound) is { } replaced)
+        {
+            // Newest wins (RFC 6120 §7.7.2.2): the old session goes offline before the new one can speak.
+            await context.Router.Presence.SessionClosedAsync(replaced, cancellationToken);
+            replaced.Close("conflict", "Replaced by a new connection for the same resource.");
+        }
+
+        session = bound;
+        sendLoop = Task.Run(SendLoopAsync, CancellationToken.None);
+        LogBound(logger, full, RemoteAddress);
+        Send(Stanzas.Result(iq, new Element("bind", Namespaces.Bind).Add(new Element("jid", Namespaces.Bind).AddText(full.ToString()))));
+    }
+
+    private async ValueTask HandleStanzaAsync(ClientSession bound, Element stanza, CancellationToken cancellationToken)
+    {
+        if (stanza.Namespace != Namespaces.Client || stanza.Name is not (Stanzas.Message or Stanzas.Presence or Stanzas.Iq))
+        {
+            throw new StreamErrorException("unsupported-stanza-type", $"<{stanza.Name}/> in {stanza.Namespace} is not a stanza here.");
+        }
+
+        if (stanza.GetAttribute("from") is { } from && (!Jid.TryParse(from, out var claimed) || (claimed != bound.Jid && claimed != bound.Bare)))
+        {
+            // RFC 6120 §8.1.2.1: the server stamps from; a client may not claim another address.
+            throw new StreamErrorException("invalid-from", "The from address does not match the stream.");
+        }
+
+        stanza.SetAttribute("from", bound.Jid.ToString());
+        Jid? to = null;
+        if (stanza.GetAttribute("to") is { } toText && !Jid.TryParse(toText, out to))
+        {
+            context.Router.Bounce(stanza, bound.Jid, "jid-malformed");
+            return;
+        }
+
+        if (stanza.Name == Stanzas.Iq && !IsValidIq(stanza))
+        {
+            context.Router.Bounce(stanza, bound.Jid, "bad-request");
+            return;
+        }
+
+        await context.Router.ProcessFromClientAsync(bound, stanza, to, cancellationToken);
+    }
+
+    /// <summary>RFC 6120 §8.2.3: an id, a known type, and exactly one payload for get and set.</summary>
+    private static bool IsValidIq(Element iq) => Stanzas.Type(iq) switch
+    {
+        "get" or "set" => iq.GetAttribute("id") is not null && iq.Elements().Count() == 1,
+        "result" or "error" => iq.GetAttribute("id") is not null,
+        _ => false,
+    };
+
+    private static bool TryDecodeBase64(string text, out byte[] data)
+    {
+        // RFC 6120 §6.4.2: "=" is an empty initial response.
+        if (text.Length == 0 || text == "=")
+        {
+            data = [];
+            return true;
+        }
+
+        data = new byte[text.Length * 3 / 4];
+        if (Convert.TryFromBase64String(text, data, out var written))
+        {
+            data = data[..written];
+            return true;
+        }
+
+        return false;
+    }
+
+    private static string Encode(byte[]? data) => data is null ? string.Empty : data.Length == 0 ? "=" : Convert.ToBase64String(data);
+
+    private static string Escape(string value) =>
+        value.Replace("&", "&amp;", StringComparison.Ordinal).Replace("'", "&apos;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal);
+
+    [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Information, Message = "{Jid} bound from {Address}")]
+    private static partial void LogBound(Microsoft.Extensions.Logging.ILogger logger, Jid jid, IPAddress address);
+}

@@ -1,0 +1,363 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Text;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using ZkFire.Xmpp.Addressing;
+using ZkFire.Xmpp.Routing;
+using ZkFire.Xmpp.Sessions;
+using ZkFire.Xmpp.Xml;
+
+namespace ZkFire.Xmpp.Streams;
+
+/// <summary>
+/// One client connection (RFC 6120): a read loop that parses and handles the stream, and once a resource is
+/// bound, a send loop that drains the queue other sessions write into, so that a slow reader never blocks a sender.
+/// </summary>
+internal sealed partial class C2sConnection : IStanzaSink
+{
+    private readonly C2sContext context;
+    private readonly Socket socket;
+    private readonly bool directTls;
+    private readonly XmppStreamParser parser;
+    private readonly CancellationTokenSource closing = new();
+    private readonly Channel<object> outbox = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly ILogger logger;
+    private Stream stream;
+    private PipeReader reader = null!;
+    private PipeWriter writer = null!;
+    private Task? sendLoop;
+    private int queued;
+    private long lastReceived = Environment.TickCount64;
+    private long pingSent;
+    private (string Condition, string? Text)? closeRequest;
+    private ClientSession? session;
+
+    public C2sConnection(C2sContext context, Socket socket, bool directTls)
+    {
+        this.context = context;
+        this.socket = socket;
+        this.directTls = directTls;
+        parser = new XmppStreamParser(context.Options.XmlLimits);
+        stream = new NetworkStream(socket, ownsSocket: true);
+        logger = context.Logger;
+        RemoteAddress = (socket.RemoteEndPoint as IPEndPoint)?.Address.MapToIPv4IfMapped() ?? IPAddress.None;
+    }
+
+    public IPAddress RemoteAddress { get; }
+
+    private XmppServerOptions Options => context.Options;
+
+    public async Task RunAsync(CancellationToken serverStopping)
+    {
+        using var stopping = serverStopping.Register(() => Close("system-shutdown", "The server is shutting down."));
+        try
+        {
+            if (directTls)
+            {
+                await UpgradeToTlsAsync(closing.Token);
+            }
+            else
+            {
+                OpenPipes();
+            }
+
+            await ReadLoopAsync(closing.Token);
+        }
+        catch (XmlStreamException ex)
+        {
+            await EndWithErrorAsync(ex.Condition, ex.Message);
+        }
+        catch (StreamErrorException ex)
+        {
+            await EndWithErrorAsync(ex.Condition, ex.Message);
+        }
+        catch (OperationCanceledException) when (closeRequest is { } request)
+        {
+            await EndWithErrorAsync(request.Condition, request.Text);
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or AuthenticationException or ObjectDisposedException or OperationCanceledException)
+        {
+            LogDisconnected(logger, RemoteAddress, ex.Message);
+        }
+        catch (Exception ex)
+        {
+            // A bug in handling one stream must not take the server down; the peer gets a clean error.
+            LogFailed(logger, ex, RemoteAddress);
+            await EndWithErrorAsync("internal-server-error", null);
+        }
+        finally
+        {
+            await CleanupAsync();
+        }
+    }
+
+    /// <summary>Called by the server's timer: enforces the stream-open timeout and pings silent clients (XEP-0199).</summary>
+    public void CheckTimeouts(long now)
+    {
+        var silence = TimeSpan.FromMilliseconds(now - Volatile.Read(ref lastReceived));
+        var pinged = Volatile.Read(ref pingSent);
+        if (session is not { } bound)
+        {
+            if (silence > Options.StreamOpenTimeout)
+            {
+                Close("connection-timeout", "Nothing received in time.");
+            }
+        }
+        else if (pinged != 0)
+        {
+            if (TimeSpan.FromMilliseconds(now - pinged) > Options.PingTimeout)
+            {
+                Close("connection-timeout", "No answer to ping.");
+            }
+        }
+        else if (silence > Options.IdleTimeout)
+        {
+            Volatile.Write(ref pingSent, now);
+            var ping = Stanzas.Create(Stanzas.Iq, "get", context.Router.ServerJid, bound.Jid, Stanzas.NewId("ping"));
+            Send(ping.Add(new Element("ping", Namespaces.Ping)));
+        }
+    }
+
+    public void Send(Element stanza) => Enqueue(stanza);
+
+    public void SendSerialized(string xml) => Enqueue(xml);
+
+    public void Close(string condition, string? text)
+    {
+        lock (closing)
+        {
+            closeRequest ??= (condition, text);
+        }
+
+        try
+        {
+            closing.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already closed.
+        }
+    }
+
+    private void Enqueue(object item)
+    {
+        if (Interlocked.Increment(ref queued) > Options.MaxSendQueueLength)
+        {
+            Close("policy-violation", "Too many unread stanzas.");
+            return;
+        }
+
+        outbox.Writer.TryWrite(item);
+    }
+
+    private void OpenPipes()
+    {
+        reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true));
+        writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
+    }
+
+    private async Task ReadLoopAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var result = await reader.ReadAsync(cancellationToken);
+            Volatile.Write(ref lastReceived, Environment.TickCount64);
+            Volatile.Write(ref pingSent, 0);
+            var buffer = result.Buffer;
+            var outcome = Outcome.Continue;
+            try
+            {
+                while (outcome == Outcome.Continue && parser.TryRead(ref buffer, out var evt))
+                {
+                    outcome = await HandleEventAsync(evt, cancellationToken);
+                }
+            }
+            finally
+            {
+                reader.AdvanceTo(buffer.Start, buffer.End);
+            }
+
+            switch (outcome)
+            {
+                case Outcome.Closed:
+                    return;
+                case Outcome.StartTls:
+                    // Anything the client pipelined after <starttls/> is discarded (RFC 6120 §5.4.3.3).
+                    await reader.CompleteAsync();
+                    await UpgradeToTlsAsync(cancellationToken);
+                    parser.Reset();
+                    headerSent = false;
+                    continue;
+                default:
+                    break;
+            }
+
+            if (result.IsCompleted)
+            {
+                LogDisconnected(logger, RemoteAddress, "connection closed without </stream:stream>");
+                return;
+            }
+        }
+    }
+
+    private async Task SendLoopAsync()
+    {
+        var items = outbox.Reader;
+        try
+        {
+            while (await items.WaitToReadAsync())
+            {
+                while (items.TryRead(out var item))
+                {
+                    Interlocked.Decrement(ref queued);
+                    Write(item);
+                }
+
+                if ((await writer.FlushAsync()).IsCompleted)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
+        {
+            Close("connection-timeout", null);
+        }
+    }
+
+    private void Write(object item)
+    {
+        if (item is Element element)
+        {
+            element.WriteTo(writer, Namespaces.Client);
+        }
+        else
+        {
+            Encoding.UTF8.GetBytes((string)item, writer);
+        }
+    }
+
+    private async Task WriteNowAsync(string xml, CancellationToken cancellationToken)
+    {
+        Encoding.UTF8.GetBytes(xml, writer);
+        await writer.FlushAsync(cancellationToken);
+    }
+
+    private async Task WriteNowAsync(Element element, CancellationToken cancellationToken)
+    {
+        element.WriteTo(writer, Namespaces.Client);
+        await writer.FlushAsync(cancellationToken);
+    }
+
+    /// <summary>Flushes queued stanzas, then sends the stream error and closes the stream (RFC 6120 §4.9.1).</summary>
+    private async Task EndWithErrorAsync(string condition, string? text)
+    {
+        LogStreamError(logger, RemoteAddress, condition, text);
+        await StopSendLoopAsync();
+        if (writer is null)
+        {
+            return;
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        try
+        {
+            var error = new Element("error", Namespaces.Streams).Add(new Element(condition, Namespaces.StreamErrors));
+            if (text is not null)
+            {
+                error.Add(new Element("text", Namespaces.StreamErrors).SetAttribute("xml:lang", "en").AddText(text));
+            }
+
+            var xml = new StringBuilder();
+            if (!headerSent)
+            {
+                xml.Append(StreamHeader(null));
+            }
+
+            // The prefixed form, as every server writes it: some clients match "stream:error" literally.
+            xml.Append("<stream:error>");
+            foreach (var child in error.Elements())
+            {
+                xml.Append(child.ToXml(Namespaces.Streams));
+            }
+
+            xml.Append("</stream:error></stream:stream>");
+            await WriteNowAsync(xml.ToString(), timeout.Token);
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
+        {
+            // The peer is gone; nothing left to tell it.
+        }
+    }
+
+    private async Task StopSendLoopAsync()
+    {
+        outbox.Writer.TryComplete();
+        if (sendLoop is { } loop)
+        {
+            await loop.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            sendLoop = null;
+        }
+    }
+
+    private async Task CleanupAsync()
+    {
+        if (session is { } bound)
+        {
+            context.Router.Sessions.Unbind(bound);
+            try
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                await context.Router.Presence.SessionClosedAsync(bound, timeout.Token);
+            }
+            catch (Exception ex)
+            {
+                LogFailed(logger, ex, RemoteAddress);
+            }
+
+            LogUnbound(logger, bound.Jid);
+        }
+
+        await StopSendLoopAsync();
+        closing.Dispose();
+        await stream.DisposeAsync();
+    }
+
+    private enum Outcome
+    {
+        Continue,
+        StartTls,
+        Closed,
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Address} disconnected: {Reason}")]
+    private static partial void LogDisconnected(ILogger logger, IPAddress address, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stream error {Condition} to {Address}: {Text}")]
+    private static partial void LogStreamError(ILogger logger, IPAddress address, string condition, string? text);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Stream from {Address} failed")]
+    private static partial void LogFailed(ILogger logger, Exception exception, IPAddress address);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Jid} went offline")]
+    private static partial void LogUnbound(ILogger logger, Jid jid);
+}
+
+/// <summary>What every connection shares: settings, router, account store and the auth limiter.</summary>
+internal sealed record C2sContext(
+    XmppServerOptions Options,
+    StanzaRouter Router,
+    Storage.IUserStore Users,
+    Sasl.AuthFailureLimiter AuthLimiter,
+    byte[]? ServerEndPointBinding,
+    ILogger Logger);
+
+internal static class IPAddressExtensions
+{
+    public static IPAddress MapToIPv4IfMapped(this IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+}
