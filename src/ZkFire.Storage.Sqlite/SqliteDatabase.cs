@@ -21,13 +21,13 @@ internal sealed class SqliteDatabase : IDisposable
         ArgumentException.ThrowIfNullOrWhiteSpace(options.DatabasePath);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.BusyTimeout, TimeSpan.Zero);
 
-        var fullPath = Path.GetFullPath(options.DatabasePath);
-        Directory.CreateDirectory(Path.GetDirectoryName(fullPath)!);
+        DatabasePath = Path.GetFullPath(options.DatabasePath);
+        Directory.CreateDirectory(Path.GetDirectoryName(DatabasePath)!);
 
         var busyMilliseconds = (int)Math.Min(options.BusyTimeout.TotalMilliseconds, int.MaxValue);
         ConnectionString = new SqliteConnectionStringBuilder
         {
-            DataSource = fullPath,
+            DataSource = DatabasePath,
             Mode = SqliteOpenMode.ReadWriteCreate,
             Cache = SqliteCacheMode.Private,
             Pooling = true,
@@ -40,6 +40,8 @@ internal sealed class SqliteDatabase : IDisposable
             $"PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA busy_timeout = {busyMilliseconds};");
         Time = timeProvider;
     }
+
+    public string DatabasePath { get; }
 
     public string ConnectionString { get; }
 

@@ -20,13 +20,13 @@ public sealed partial class SqliteXmppStore : IXmppStore
         ArgumentNullException.ThrowIfNull(logger);
         _database = new SqliteDatabase(options, timeProvider ?? TimeProvider.System);
         _logger = logger;
-        DatabasePath = Path.GetFullPath(options.DatabasePath);
         Users = new SqliteUserStore(_database);
         Rosters = new SqliteRosterStore(_database);
         Offline = new SqliteOfflineStore(_database);
     }
 
-    public string DatabasePath { get; }
+    /// <summary>Full path of the database file.</summary>
+    public string DatabasePath => _database.DatabasePath;
 
     public IUserStore Users { get; }
 
