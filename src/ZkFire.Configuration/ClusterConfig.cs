@@ -1,6 +1,9 @@
 namespace ZkFire.Configuration;
 
-/// <summary>A parsed cluster.xml (the <c>&lt;jive&gt;</c> document). Relative paths are already resolved against the file's folder.</summary>
+/// <summary>
+/// A parsed cluster.xml (the <c>&lt;jive&gt;</c> document). <see cref="SourcePath"/> is the file's full path; relative
+/// paths are already resolved against its folder.
+/// </summary>
 public sealed record ClusterConfig(
     string SourcePath,
     HostPort? Notice,
@@ -15,7 +18,9 @@ public sealed record HostPort(string Host, int Port)
 
 /// <summary>
 /// The embedded ZooKeeper member (<c>&lt;zoo&gt;</c>). <see cref="Properties"/> holds every zoo.cfg key given, by its
-/// zoo.cfg name (child elements and <c>&lt;property name=".."&gt;</c> alike), including the ones also typed here.
+/// zoo.cfg name (child elements and <c>&lt;property name=".."&gt;</c> alike), with dataDir and dataLogDir resolved; the
+/// typed keys (tickTime, initLimit, syncLimit, dataDir, clientPort) always hold their effective value, defaults
+/// included. myid and server.N are not in it (see <see cref="MyId"/> and <see cref="Servers"/>).
 /// </summary>
 public sealed record ZooConfig(
     int TickTime,
