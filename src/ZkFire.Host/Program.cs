@@ -1,1 +1,3 @@
-return 0;
+using ZkFire.Host;
+
+return await CommandLine.RunAsync(args);

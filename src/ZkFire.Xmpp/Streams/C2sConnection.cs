@@ -18,6 +18,7 @@ namespace ZkFire.Xmpp.Streams;
 /// One client connection (RFC 6120): a read loop that parses and handles the stream, and once a resource is
 /// bound, a send loop that drains the queue other sessions write into, so that a slow reader never blocks a sender.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "RunAsync owns the connection's lifetime and disposes them when it ends.")]
 internal sealed partial class C2sConnection : IStanzaSink
 {
     private readonly C2sContext context;

@@ -1,0 +1,92 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using ZkFire.Configuration;
+using ZkFire.Storage;
+using ZkFire.Xmpp;
+using ZkFire.Xmpp.Sasl;
+using ZkFire.Xmpp.Tls;
+using ZkFire.Xmpp.Xml;
+
+namespace ZkFire.Host;
+
+/// <summary>One ZkFire node: storage, then the XMPP service.</summary>
+internal sealed partial class NodeService(ClusterConfig config, ILoggerFactory loggerFactory, ILogger<NodeService> logger) : IHostedService, IAsyncDisposable
+{
+    private IXmppStore? store;
+    private XmppServer? xmpp;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        LogStarting(logger, config.SourcePath);
+        if (config.Zoo is not null || config.ZClient is not null)
+        {
+            LogNoCoordination(logger);
+        }
+
+        store = await StoreFactory.OpenAsync(config.Xmpp, loggerFactory, cancellationToken);
+        var options = ToOptions(config.Xmpp);
+        xmpp = new XmppServer(options, store, loggerFactory);
+        xmpp.Start();
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken) => await DisposeAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        if (xmpp is not null)
+        {
+            await xmpp.DisposeAsync();
+            xmpp = null;
+        }
+
+        if (store is not null)
+        {
+            await store.DisposeAsync();
+            store = null;
+        }
+    }
+
+    private XmppServerOptions ToOptions(XmppConfig xmpp)
+    {
+        var (certificate, generated) = ServerCertificate.LoadOrCreate(
+            xmpp.Tls.CertificatePath, xmpp.Tls.KeyPath, xmpp.Tls.CertificatePassword, xmpp.DataDir, xmpp.Domain);
+        if (generated)
+        {
+            var path = Path.Combine(xmpp.DataDir, ServerCertificate.GeneratedCertificateFile);
+            LogGeneratedCertificate(logger, path);
+        }
+
+        var limits = xmpp.Limits;
+        return new XmppServerOptions
+        {
+            Domain = xmpp.Domain,
+            ListenAddress = xmpp.ListenAddress,
+            C2sPort = xmpp.C2sPort,
+            DirectTlsPort = xmpp.DirectTlsPort,
+            Certificate = certificate,
+            TlsRequired = xmpp.Tls.Required,
+            AllowPlaintextOnLoopback = xmpp.Tls.AllowPlaintextOnLoopback,
+            RegistrationOpen = xmpp.Registration == RegistrationPolicy.Open,
+            XmlLimits = new XmlLimits { MaxStanzaBytes = limits.MaxStanzaBytes, MaxDepth = limits.MaxDepth, MaxAttributes = limits.MaxAttributes },
+            StreamOpenTimeout = limits.StreamOpenTimeout,
+            IdleTimeout = limits.IdleTimeout,
+            PingTimeout = limits.PingTimeout,
+            OfflineQuota = limits.OfflineQuota,
+            AuthFailures = new AuthFailureLimiterOptions
+            {
+                MaxFailuresPerAccount = limits.AuthFailuresPerAccount,
+                MaxFailuresPerAddress = limits.AuthFailuresPerAddress,
+                Window = limits.AuthFailureWindow,
+            },
+        };
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "ZkFire node starting with {Config}")]
+    private static partial void LogStarting(ILogger logger, string config);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Coordination service not available in this build: running as a single node without ZooKeeper")]
+    private static partial void LogNoCoordination(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Generated a self-signed TLS certificate at {Path}")]
+    private static partial void LogGeneratedCertificate(ILogger logger, string path);
+}

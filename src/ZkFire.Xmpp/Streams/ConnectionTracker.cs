@@ -1,0 +1,47 @@
+using System.Collections.Concurrent;
+
+namespace ZkFire.Xmpp.Streams;
+
+/// <summary>The live connections, swept by one timer for timeouts instead of a timer per connection.</summary>
+internal sealed class ConnectionTracker : IAsyncDisposable
+{
+    private static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(1);
+    private readonly ConcurrentDictionary<C2sConnection, Task> connections = new();
+    private readonly CancellationTokenSource stop = new();
+    private readonly Task sweeper;
+
+    public ConnectionTracker() => sweeper = SweepAsync(stop.Token);
+
+    public int Count => connections.Count;
+
+    public void Run(C2sConnection connection, CancellationToken stopping)
+    {
+        var task = Task.Run(() => connection.RunAsync(stopping), CancellationToken.None);
+        connections[connection] = task;
+        task.ContinueWith(_ => connections.TryRemove(connection, out Task? _), TaskScheduler.Default);
+    }
+
+    /// <summary>Waits for every connection to finish (they were told to close by the stopping token).</summary>
+    public async Task DrainAsync(TimeSpan timeout) =>
+        await Task.WhenAll(connections.Values).WaitAsync(timeout).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+
+    public async ValueTask DisposeAsync()
+    {
+        await stop.CancelAsync();
+        await sweeper.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        stop.Dispose();
+    }
+
+    private async Task SweepAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(SweepInterval);
+        while (await timer.WaitForNextTickAsync(cancellationToken))
+        {
+            var now = Environment.TickCount64;
+            foreach (var connection in connections.Keys)
+            {
+                connection.CheckTimeouts(now);
+            }
+        }
+    }
+}

@@ -1,0 +1,84 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using ZkFire.Storage;
+using ZkFire.Xmpp.Accounts;
+using ZkFire.Xmpp.Routing;
+using ZkFire.Xmpp.Sasl;
+using ZkFire.Xmpp.Sessions;
+using ZkFire.Xmpp.Streams;
+using ZkFire.Xmpp.Tls;
+
+namespace ZkFire.Xmpp;
+
+/// <summary>The XMPP service of one node: listeners, sessions and the stanza router over a store.</summary>
+public sealed partial class XmppServer : IAsyncDisposable
+{
+    private readonly XmppServerOptions options;
+    private readonly ILogger logger;
+    private readonly ConnectionTracker connections = new();
+    private readonly CancellationTokenSource stopping = new();
+    private readonly List<C2sListener> listeners = [];
+    private readonly C2sContext context;
+
+    public XmppServer(XmppServerOptions options, IXmppStore store, ILoggerFactory loggerFactory)
+    {
+        this.options = options;
+        logger = loggerFactory.CreateLogger<XmppServer>();
+        Accounts = new AccountManager(store.Users, TimeProvider.System);
+        Router = new StanzaRouter(options, new SessionRegistry(), store, Accounts, loggerFactory.CreateLogger<StanzaRouter>());
+        context = new C2sContext(
+            options,
+            Router,
+            store.Users,
+            new AuthFailureLimiter(options.AuthFailures, TimeProvider.System),
+            options.Certificate is { } certificate ? ServerCertificate.EndPointBinding(certificate) : null,
+            loggerFactory.CreateLogger("ZkFire.Xmpp.Streams.C2s"));
+    }
+
+    public AccountManager Accounts { get; }
+
+    public StanzaRouter Router { get; }
+
+    public SessionRegistry Sessions => Router.Sessions;
+
+    /// <summary>Where the listeners are bound (useful when a port was 0).</summary>
+    public IReadOnlyList<IPEndPoint> Endpoints { get; private set; } = [];
+
+    public void Start()
+    {
+        var endpoints = new List<IPEndPoint>();
+        endpoints.Add(Listen(options.C2sPort, directTls: false));
+        if (options.DirectTlsPort != 0 && options.Certificate is not null)
+        {
+            endpoints.Add(Listen(options.DirectTlsPort, directTls: true));
+        }
+
+        Endpoints = endpoints;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var listener in listeners)
+        {
+            await listener.DisposeAsync();
+        }
+
+        await stopping.CancelAsync();
+        await connections.DrainAsync(TimeSpan.FromSeconds(10));
+        await connections.DisposeAsync();
+        stopping.Dispose();
+    }
+
+    private IPEndPoint Listen(int port, bool directTls)
+    {
+        var listener = new C2sListener(context, connections, directTls);
+        var endpoint = listener.Bind(options.ListenAddress, port);
+        listeners.Add(listener);
+        listener.Start(stopping.Token);
+        LogListening(logger, directTls ? "direct TLS" : "c2s", endpoint, options.Domain);
+        return endpoint;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "XMPP {Kind} listening on {Endpoint} for {Domain}")]
+    private static partial void LogListening(ILogger logger, string kind, IPEndPoint endpoint, string domain);
+}
