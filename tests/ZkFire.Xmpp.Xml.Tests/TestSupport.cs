@@ -23,6 +23,9 @@ internal static class Feed
         "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' " +
         "to='example.com' version='1.0' xml:lang='en'>";
 
+    /// <summary>A header with two attributes and no name longer than 13 bytes, in under 100 bytes: fits tight test limits.</summary>
+    public const string SmallHeader = "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>";
+
     public static readonly XmlLimits DefaultLimits = new();
 
     public static ReadOnlySequence<byte> Sequence(IReadOnlyList<ReadOnlyMemory<byte>> parts)
@@ -81,7 +84,7 @@ internal static class Feed
     /// <summary>Parses one stanza sent after the standard header.</summary>
     public static Element Stanza(string stanza, XmlLimits? limits = null)
     {
-        var events = All(Header + stanza, limits);
+        var events = All((limits is null ? Header : SmallHeader) + stanza, limits);
         Assert.Equal(2, events.Count);
         Assert.Equal(XmppStreamEventKind.Element, events[1].Kind);
         return events[1].Element!;
@@ -122,7 +125,7 @@ internal static class XmlAssert
         Fails(condition, () => Feed.All(xml, limits));
 
     public static XmlStreamException StanzaFails(string condition, string stanza, XmlLimits? limits = null) =>
-        Fails(condition, Feed.Header + stanza, limits);
+        Fails(condition, (limits is null ? Feed.Header : Feed.SmallHeader) + stanza, limits);
 
     /// <summary>Structural equality; attribute order matters unless <paramref name="anyAttributeOrder"/>.</summary>
     public static void Equal(Element expected, Element actual, bool anyAttributeOrder = false)
