@@ -105,10 +105,17 @@ internal struct MarkupScanner
 
                 case State.Quoted:
                 {
-                    int k = span[i..].IndexOf(_quote);
+                    // '<' is never legal in an attribute value; stopping on it also catches an unterminated quote
+                    // as soon as the next tag arrives.
+                    int k = span[i..].IndexOfAny(_quote, (byte)'<');
                     if (k < 0)
                     {
                         return Pause(span);
+                    }
+
+                    if (span[i + k] == '<')
+                    {
+                        ThrowHelper.NotWellFormed("'<' is not allowed in attribute values.");
                     }
 
                     i += k + 1;
@@ -209,6 +216,12 @@ internal struct MarkupScanner
                 ThrowHelper.RestrictedXml("Processing instructions are not allowed.");
                 break;
             default:
+                // Checked here so that garbage like "<>" or "< a" fails now rather than when the limit is reached.
+                if (b < 0x80 && !XmlChars.IsNameStartChar(b))
+                {
+                    ThrowHelper.NotWellFormed("Expected a name after '<'.");
+                }
+
                 if (++_depth > maxDepth)
                 {
                     ThrowHelper.PolicyViolation($"Elements nested deeper than {maxDepth}.");
