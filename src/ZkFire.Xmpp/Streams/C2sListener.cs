@@ -26,10 +26,10 @@ internal sealed partial class C2sListener(C2sContext context, ConnectionTracker 
             listener.Bind(new IPEndPoint(ip, port));
             listener.Listen(1024);
         }
-        catch
+        catch (SocketException ex)
         {
             listener.Dispose();
-            throw;
+            throw new IOException($"Cannot listen on {address}:{port}: {ex.Message}", ex);
         }
 
         socket = listener;
