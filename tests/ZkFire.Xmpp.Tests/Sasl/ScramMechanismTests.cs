@@ -269,8 +269,11 @@ public sealed class ScramMechanismTests
     }
 
     [Fact]
-    public void Plus_requires_channel_binding_data() =>
+    public void Construction_checks_its_arguments()
+    {
         Assert.Throws<ArgumentException>(() => new ScramMechanism(HashAlgorithmName.SHA256, plus: true, null, new InMemoryUserStore()));
+        Assert.Throws<ArgumentException>(() => new ScramMechanism(HashAlgorithmName.SHA512, plus: false, null, new InMemoryUserStore()));
+    }
 
     /// <summary>Runs a whole exchange as a correct client would and checks the server signature on success.</summary>
     private static async Task<bool> Authenticates(ISaslMechanism scram, HashAlgorithmName hash, string gs2Header, string saslName, string password, byte[]? channelData = null)
