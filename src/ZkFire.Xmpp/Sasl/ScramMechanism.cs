@@ -155,6 +155,7 @@ internal sealed class ScramMechanism : ISaslMechanism
         }
 
         var authMessage = Encoding.UTF8.GetBytes($"{clientFirst.Bare},{_serverFirst},{message.WithoutProof}");
+        // ClientSignature, turned in place into the ClientKey the proof was made with (proof = key XOR signature).
         var clientKey = ScramHash.Hmac(_hash, credentials.StoredKey, authMessage);
         for (var i = 0; i < clientKey.Length; i++)
         {
