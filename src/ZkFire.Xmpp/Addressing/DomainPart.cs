@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -13,6 +14,8 @@ namespace ZkFire.Xmpp.Addressing;
 internal static class DomainPart
 {
     private const int MaxLabelLength = 63;
+
+    private static readonly SearchValues<char> LdhCharacters = SearchValues.Create("abcdefghijklmnopqrstuvwxyz0123456789-");
 
     public static bool TryNormalize(string input, out string output)
     {
@@ -178,7 +181,4 @@ internal static class DomainPart
         output = $"[{address}]";
         return true;
     }
-
-    private static readonly System.Buffers.SearchValues<char> LdhCharacters =
-        System.Buffers.SearchValues.Create("abcdefghijklmnopqrstuvwxyz0123456789-");
 }

@@ -21,6 +21,8 @@ namespace ZkFire.Xmpp.Addressing;
 /// </remarks>
 internal static class Precis
 {
+    private const int ViramaClass = 9;
+
     private enum Property
     {
         Valid,
@@ -220,8 +222,6 @@ internal static class Precis
         _ => false,
     };
 
-    private const int ViramaClass = 9;
-
     // RFC 8264 §8, in its order of precedence.
     private static Property Derive(int codePoint)
     {
@@ -296,7 +296,8 @@ internal static class Precis
             0x5F3 or 0x5F4 => IsHebrew(before),
             0x30FB => ContainsAny(codePoints, IsHiraganaKatakanaOrHan),
             >= 0x660 and <= 0x669 => !codePoints.ContainsAnyInRange(0x6F0, 0x6F9),
-            _ => !codePoints.ContainsAnyInRange(0x660, 0x669),
+            >= 0x6F0 and <= 0x6F9 => !codePoints.ContainsAnyInRange(0x660, 0x669),
+            _ => false,
         };
     }
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 using ZkFire.Storage;
@@ -11,6 +12,9 @@ namespace ZkFire.Xmpp.Sasl;
 internal sealed class ScramMechanism : ISaslMechanism
 {
     private const int ServerNonceBytes = 18;
+
+    private static readonly SearchValues<char> ChannelBindingNameCharacters =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-");
 
     private readonly HashAlgorithmName _hash;
     private readonly bool _plus;
@@ -36,7 +40,6 @@ internal sealed class ScramMechanism : ISaslMechanism
     internal ScramMechanism(HashAlgorithmName hash, bool plus, ChannelBinding? channelBinding, IUserStore users, Func<string> createServerNonce)
     {
         ArgumentNullException.ThrowIfNull(users);
-        ScramHash.Size(hash);
         if (plus && channelBinding is null)
         {
             throw new ArgumentException("A -PLUS mechanism needs channel-binding data.", nameof(channelBinding));
@@ -60,8 +63,12 @@ internal sealed class ScramMechanism : ISaslMechanism
 
     public string Name { get; }
 
+    /// <exception cref="ArgumentException">The hash is not SHA-1 or SHA-256.</exception>
     public static string NameOf(HashAlgorithmName hash, bool plus) =>
-        (hash == HashAlgorithmName.SHA256 ? "SCRAM-SHA-256" : "SCRAM-SHA-1") + (plus ? "-PLUS" : string.Empty);
+        (hash == HashAlgorithmName.SHA256 ? "SCRAM-SHA-256"
+            : hash == HashAlgorithmName.SHA1 ? "SCRAM-SHA-1"
+            : throw new ArgumentException($"SCRAM is not supported with {hash.Name}.", nameof(hash)))
+        + (plus ? "-PLUS" : string.Empty);
 
     public async ValueTask<SaslResult> StepAsync(ReadOnlyMemory<byte> response, CancellationToken cancellationToken)
     {
@@ -148,6 +155,7 @@ internal sealed class ScramMechanism : ISaslMechanism
         }
 
         var authMessage = Encoding.UTF8.GetBytes($"{clientFirst.Bare},{_serverFirst},{message.WithoutProof}");
+        // ClientSignature, turned in place into the ClientKey the proof was made with (proof = key XOR signature).
         var clientKey = ScramHash.Hmac(_hash, credentials.StoredKey, authMessage);
         for (var i = 0; i < clientKey.Length; i++)
         {
@@ -220,9 +228,6 @@ internal sealed class ScramMechanism : ISaslMechanism
 
         private static bool IsChannelBindingName(ReadOnlySpan<char> name) =>
             !name.IsEmpty && !name.ContainsAnyExcept(ChannelBindingNameCharacters);
-
-        private static readonly System.Buffers.SearchValues<char> ChannelBindingNameCharacters =
-            System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-");
 
         // saslname: "," and "=" only appear escaped as "=2C" and "=3D".
         private static bool TryDecodeSaslName(string encoded, out string decoded)

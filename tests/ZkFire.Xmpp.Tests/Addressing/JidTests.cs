@@ -131,6 +131,21 @@ public sealed class JidTests
     }
 
     [Theory]
+    [InlineData("\u00C5ngstr\u00F6m")]
+    [InlineData("\u212Bngstrom")]
+    [InlineData("\u0130stanbul")]
+    [InlineData("\u03A3\u0391\u03A3")]
+    [InlineData("\uFF2A\uFF35\uFF2C\uFF29\uFF25\uFF34")]
+    [InlineData("\u30AB\u30FB\u30AD")]
+    [InlineData("\u1100\u1161")]
+    public void Localpart_enforcement_is_idempotent(string local)
+    {
+        Assert.True(Jid.TryNormalizeLocal(local, out var once));
+        Assert.True(Jid.TryNormalizeLocal(once, out var twice));
+        Assert.Equal(once, twice);
+    }
+
+    [Theory]
     [InlineData("Foo Bar", "Foo Bar")]
     [InlineData("Phone\u00A0One", "Phone One")]
     [InlineData("Cafe\u0301", "Caf\u00E9")]
@@ -161,6 +176,8 @@ public sealed class JidTests
     [InlineData("[2001:DB8:0:0::1]", "[2001:db8::1]")]
     [InlineData("[::1]", "[::1]")]
     [InlineData("localhost", "localhost")]
+    [InlineData("\u05D0\u05D1.example", "\u05D0\u05D1.example")]
+    [InlineData("xn--4dbrk0ce.example", "\u05D9\u05E9\u05E8\u05D0\u05DC.example")]
     public void Domain_is_normalised(string domain, string expected)
     {
         Assert.True(Jid.TryParse(domain, out var jid));
@@ -179,6 +196,10 @@ public sealed class JidTests
     [InlineData("xn--abc-.de")]
     [InlineData("\u2603.example")]
     [InlineData("a b.example")]
+    [InlineData("\u05D0\u05D1.1example")]
+    [InlineData("\u05D0a.example")]
+    [InlineData("\u0301a.example")]
+    [InlineData("a\u00B7b.example")]
     public void Domain_rejects_invalid(string domain) => Assert.False(Jid.TryParse(domain, out _));
 
     [Fact]
