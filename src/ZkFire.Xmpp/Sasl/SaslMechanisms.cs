@@ -18,9 +18,9 @@ public static class SaslMechanisms
 
     /// <summary>
     /// Mechanism names to advertise, strongest first: SCRAM-SHA-256-PLUS and SCRAM-SHA-1-PLUS only with channel
-    /// binding, SCRAM-SHA-256, SCRAM-SHA-1, and PLAIN only when <paramref name="encrypted"/>.
+    /// bindings, SCRAM-SHA-256, SCRAM-SHA-1, and PLAIN only when <paramref name="encrypted"/>.
     /// </summary>
-    public static IReadOnlyList<string> Offered(bool encrypted, ChannelBinding? channelBinding) => (encrypted, channelBinding is not null) switch
+    public static IReadOnlyList<string> Offered(bool encrypted, IReadOnlyList<ChannelBinding> channelBindings) => (encrypted, channelBindings.Count > 0) switch
     {
         (true, true) => All,
         (true, false) => ScramAndPlain,
@@ -30,13 +30,12 @@ public static class SaslMechanisms
 
     /// <summary>
     /// Creates the mechanism, or null when <paramref name="name"/> is not one of <see cref="Offered"/>.
-    /// <paramref name="channelBinding"/> non-null means the -PLUS variants were advertised (so a client answering
-    /// with the 'y' flag is a downgrade and must fail).
+    /// A non-empty <paramref name="channelBindings"/> means the -PLUS variants were advertised with these types.
     /// </summary>
-    public static ISaslMechanism? Create(string name, bool encrypted, ChannelBinding? channelBinding, IUserStore users)
+    public static ISaslMechanism? Create(string name, bool encrypted, IReadOnlyList<ChannelBinding> channelBindings, IUserStore users)
     {
         ArgumentNullException.ThrowIfNull(users);
-        if (!Offered(encrypted, channelBinding).Contains(name, StringComparer.Ordinal))
+        if (!Offered(encrypted, channelBindings).Contains(name, StringComparer.Ordinal))
         {
             return null;
         }
@@ -47,6 +46,6 @@ public static class SaslMechanisms
         }
 
         var hash = name.StartsWith(ScramSha256, StringComparison.Ordinal) ? HashAlgorithmName.SHA256 : HashAlgorithmName.SHA1;
-        return new ScramMechanism(hash, plus: name.EndsWith("-PLUS", StringComparison.Ordinal), channelBinding, users);
+        return new ScramMechanism(hash, plus: name.EndsWith("-PLUS", StringComparison.Ordinal), channelBindings, users);
     }
 }

@@ -18,36 +18,38 @@ internal sealed class ScramMechanism : ISaslMechanism
 
     private readonly HashAlgorithmName _hash;
     private readonly bool _plus;
-    private readonly ChannelBinding? _channelBinding;
+    private readonly IReadOnlyList<ChannelBinding> _channelBindings;
     private readonly IUserStore _users;
     private readonly Func<string> _createServerNonce;
 
     private Stage _stage;
     private ClientFirst? _clientFirst;
+    private ChannelBinding? _binding;
     private string? _username;
     private string _serverFirst = string.Empty;
     private string _nonce = string.Empty;
     private ScramCredentials? _credentials;
     private bool _userExists;
 
-    /// <param name="channelBinding">Non-null when the -PLUS mechanisms were advertised; required when <paramref name="plus"/>.</param>
-    public ScramMechanism(HashAlgorithmName hash, bool plus, ChannelBinding? channelBinding, IUserStore users)
-        : this(hash, plus, channelBinding, users, CreateServerNonce)
+    /// <param name="channelBindings">The bindings of this TLS session a -PLUS client may choose from; required when <paramref name="plus"/>.</param>
+    public ScramMechanism(HashAlgorithmName hash, bool plus, IReadOnlyList<ChannelBinding> channelBindings, IUserStore users)
+        : this(hash, plus, channelBindings, users, CreateServerNonce)
     {
     }
 
     /// <summary>With a fixed server nonce source, to reproduce published transcripts.</summary>
-    internal ScramMechanism(HashAlgorithmName hash, bool plus, ChannelBinding? channelBinding, IUserStore users, Func<string> createServerNonce)
+    internal ScramMechanism(HashAlgorithmName hash, bool plus, IReadOnlyList<ChannelBinding> channelBindings, IUserStore users, Func<string> createServerNonce)
     {
         ArgumentNullException.ThrowIfNull(users);
-        if (plus && channelBinding is null)
+        ArgumentNullException.ThrowIfNull(channelBindings);
+        if (plus && channelBindings.Count == 0)
         {
-            throw new ArgumentException("A -PLUS mechanism needs channel-binding data.", nameof(channelBinding));
+            throw new ArgumentException("A -PLUS mechanism needs channel-binding data.", nameof(channelBindings));
         }
 
         _hash = hash;
         _plus = plus;
-        _channelBinding = channelBinding;
+        _channelBindings = channelBindings;
         _users = users;
         _createServerNonce = createServerNonce;
         Name = NameOf(hash, plus);
@@ -144,7 +146,7 @@ internal sealed class ScramMechanism : ISaslMechanism
         var expectedBinding = Encoding.UTF8.GetBytes(clientFirst.Gs2Header);
         if (clientFirst.ChannelBindingType is not null)
         {
-            expectedBinding = [.. expectedBinding, .. _channelBinding!.Data];
+            expectedBinding = [.. expectedBinding, .. _binding!.Data];
         }
 
         if (!message.ChannelBinding.AsSpan().SequenceEqual(expectedBinding)
@@ -170,13 +172,22 @@ internal sealed class ScramMechanism : ISaslMechanism
             : SaslSteps.Failure(SaslConditions.NotAuthorized, username);
     }
 
-    private bool IsChannelBindingAcceptable(ClientFirst message) => message.Gs2Flag switch
+    /// <remarks>
+    /// RFC 5802 §6 says a 'y' (the client can bind but believes the server cannot) must fail when -PLUS was
+    /// advertised, as a sign that something stripped it. We accept it: slixmpp 1.8 answers 'y' whenever a non-PLUS
+    /// mechanism is chosen over TLS, so the strict rule locks out a common client, while the TLS session the
+    /// exchange runs in is still authenticated by the certificate. Clients that bind ('p') are fully checked.
+    /// </remarks>
+    private bool IsChannelBindingAcceptable(ClientFirst message)
     {
-        // The client can bind but believes we cannot: if we advertised -PLUS, something stripped it (RFC 5802 §6).
-        'y' => !_plus && _channelBinding is null,
-        'n' => !_plus,
-        _ => _plus && string.Equals(message.ChannelBindingType, _channelBinding!.Type, StringComparison.Ordinal),
-    };
+        if (message.Gs2Flag != 'p')
+        {
+            return !_plus;
+        }
+
+        _binding = _plus ? _channelBindings.FirstOrDefault(b => string.Equals(b.Type, message.ChannelBindingType, StringComparison.Ordinal)) : null;
+        return _binding is not null;
+    }
 
     private static string CreateServerNonce() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(ServerNonceBytes));
 

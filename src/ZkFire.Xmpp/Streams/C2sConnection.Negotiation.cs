@@ -7,6 +7,7 @@ using ZkFire.Xmpp.Addressing;
 using ZkFire.Xmpp.Routing;
 using ZkFire.Xmpp.Sasl;
 using ZkFire.Xmpp.Sessions;
+using ZkFire.Xmpp.Tls;
 using ZkFire.Xmpp.Xml;
 
 namespace ZkFire.Xmpp.Streams;
@@ -23,7 +24,7 @@ internal sealed partial class C2sConnection
     private string? username;
     private ISaslMechanism? sasl;
     private int saslFailures;
-    private ChannelBinding? channelBinding;
+    private IReadOnlyList<ChannelBinding> channelBindings = [];
 
     /// <summary>STARTTLS must come first unless TLS is optional here (RFC 6120 §5.3.1).</summary>
     private bool TlsMandatory =>
@@ -89,17 +90,22 @@ internal sealed partial class C2sConnection
             if (!TlsMandatory)
             {
                 features.Append("<mechanisms xmlns='").Append(Namespaces.Sasl).Append("'>");
-                foreach (var mechanism in SaslMechanisms.Offered(encrypted, channelBinding))
+                foreach (var mechanism in SaslMechanisms.Offered(encrypted, channelBindings))
                 {
                     features.Append("<mechanism>").Append(mechanism).Append("</mechanism>");
                 }
 
                 features.Append("</mechanisms>");
-                if (channelBinding is not null)
+                if (channelBindings.Count > 0)
                 {
-                    // XEP-0440: tell clients which channel-binding type to use.
-                    features.Append("<sasl-channel-binding xmlns='").Append(Namespaces.SaslChannelBinding)
-                        .Append("'><channel-binding type='").Append(channelBinding.Type).Append("'/></sasl-channel-binding>");
+                    // XEP-0440: tell clients which channel-binding types they may use.
+                    features.Append("<sasl-channel-binding xmlns='").Append(Namespaces.SaslChannelBinding).Append("'>");
+                    foreach (var binding in channelBindings)
+                    {
+                        features.Append("<channel-binding type='").Append(binding.Type).Append("'/>");
+                    }
+
+                    features.Append("</sasl-channel-binding>");
                 }
 
                 if (Options.RegistrationOpen)
@@ -169,16 +175,9 @@ internal sealed partial class C2sConnection
             },
             timeout.Token);
         encrypted = true;
-        channelBinding = SelectChannelBinding();
+        channelBindings = TlsChannelBindings.Of(tls, context.ServerEndPointBinding);
         OpenPipes();
     }
-
-    /// <summary>
-    /// tls-server-end-point (RFC 5929) binds to our certificate and works for every TLS version; .NET offers no
-    /// tls-exporter (RFC 9266).
-    /// </summary>
-    private ChannelBinding? SelectChannelBinding() =>
-        context.ServerEndPointBinding is { } endPoint ? new ChannelBinding("tls-server-end-point", endPoint) : null;
 
     private async ValueTask HandleUnauthenticatedAsync(Element element, CancellationToken cancellationToken)
     {
@@ -223,7 +222,7 @@ internal sealed partial class C2sConnection
                     return;
                 }
 
-                sasl = SaslMechanisms.Create(element.GetAttribute("mechanism") ?? string.Empty, encrypted, channelBinding, context.Users);
+                sasl = SaslMechanisms.Create(element.GetAttribute("mechanism") ?? string.Empty, encrypted, channelBindings, context.Users);
                 if (sasl is null)
                 {
                     await SaslFailureAsync("invalid-mechanism", null, cancellationToken);

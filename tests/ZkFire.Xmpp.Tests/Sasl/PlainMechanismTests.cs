@@ -4,7 +4,7 @@ namespace ZkFire.Xmpp.Tests.Sasl;
 
 public sealed class PlainMechanismTests
 {
-    private static ISaslMechanism Plain(InMemoryUserStore users) => SaslMechanisms.Create("PLAIN", encrypted: true, null, users)!;
+    private static ISaslMechanism Plain(InMemoryUserStore users) => SaslMechanisms.Create("PLAIN", encrypted: true, [], users)!;
 
     [Theory]
     [InlineData("\0user\0pencil")]

@@ -4,15 +4,15 @@ namespace ZkFire.Xmpp.Tests.Sasl;
 
 public sealed class SaslMechanismsTests
 {
-    private static readonly ChannelBinding Binding = new("tls-server-end-point", [1, 2, 3]);
+    private static readonly ChannelBinding[] Binding = [new("tls-server-end-point", [1, 2, 3])];
 
     [Fact]
     public void Offers_strongest_first()
     {
         Assert.Equal(["SCRAM-SHA-256-PLUS", "SCRAM-SHA-1-PLUS", "SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"], SaslMechanisms.Offered(true, Binding));
-        Assert.Equal(["SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"], SaslMechanisms.Offered(true, null));
+        Assert.Equal(["SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"], SaslMechanisms.Offered(true, []));
         Assert.Equal(["SCRAM-SHA-256-PLUS", "SCRAM-SHA-1-PLUS", "SCRAM-SHA-256", "SCRAM-SHA-1"], SaslMechanisms.Offered(false, Binding));
-        Assert.Equal(["SCRAM-SHA-256", "SCRAM-SHA-1"], SaslMechanisms.Offered(false, null));
+        Assert.Equal(["SCRAM-SHA-256", "SCRAM-SHA-1"], SaslMechanisms.Offered(false, []));
     }
 
     [Theory]
@@ -33,7 +33,7 @@ public sealed class SaslMechanismsTests
     [InlineData("DIGEST-MD5", true, true)]
     [InlineData("", true, true)]
     public void Refuses_what_was_not_offered(string name, bool encrypted, bool withBinding) =>
-        Assert.Null(SaslMechanisms.Create(name, encrypted, withBinding ? Binding : null, new InMemoryUserStore()));
+        Assert.Null(SaslMechanisms.Create(name, encrypted, withBinding ? Binding : [], new InMemoryUserStore()));
 
     [Fact]
     public async Task Created_plus_mechanism_uses_the_given_binding_type()

@@ -11,7 +11,7 @@ public sealed class ScramMechanismTests
     private static readonly ChannelBinding Binding = new("tls-exporter", [1, 2, 3, 4, 5, 6, 7, 8]);
 
     private static ScramMechanism Mechanism(HashAlgorithmName hash, InMemoryUserStore users, bool plus = false, ChannelBinding? binding = null, string serverNonce = "3rfcNHYJY1ZVvWVs7j") =>
-        new(hash, plus, binding, users, () => serverNonce);
+        new(hash, plus, binding is null ? [] : [binding], users, () => serverNonce);
 
     [Fact]
     public async Task Rfc5802_scram_sha1_example()
@@ -133,6 +133,17 @@ public sealed class ScramMechanismTests
     }
 
     [Fact]
+    public async Task Plus_client_chooses_among_the_offered_binding_types()
+    {
+        var users = InMemoryUserStore.With("user", Password);
+        ChannelBinding unique = new("tls-unique", [7, 7, 7]);
+        var scram = new ScramMechanism(HashAlgorithmName.SHA256, plus: true, [Binding, unique], users, () => "nonce");
+        Assert.True(await Authenticates(scram, HashAlgorithmName.SHA256, "p=tls-unique,,", "user", Password, unique.Data));
+        var wrongData = new ScramMechanism(HashAlgorithmName.SHA256, plus: true, [Binding, unique], users, () => "nonce");
+        Assert.False(await Authenticates(wrongData, HashAlgorithmName.SHA256, "p=tls-unique,,", "user", Password, Binding.Data));
+    }
+
+    [Fact]
     public async Task Plus_fails_when_the_channel_differs()
     {
         var scram = Mechanism(HashAlgorithmName.SHA256, InMemoryUserStore.With("user", Password), plus: true, Binding);
@@ -153,11 +164,11 @@ public sealed class ScramMechanismTests
     }
 
     [Fact]
-    public async Task Y_flag_is_a_downgrade_when_plus_was_offered()
+    public async Task Y_flag_is_accepted_even_when_plus_was_offered()
     {
+        // A deliberate departure from RFC 5802 §6, explained on ScramMechanism: slixmpp sends 'y' for every pinned non-PLUS mechanism.
         var users = InMemoryUserStore.With("user", Password);
-        var downgraded = await Mechanism(HashAlgorithmName.SHA256, users, binding: Binding).Step("y,,n=user,r=abc");
-        Assert.Equal("not-authorized", downgraded.FailureCondition);
+        Assert.True(await Authenticates(Mechanism(HashAlgorithmName.SHA256, users, binding: Binding), HashAlgorithmName.SHA256, "y,,", "user", Password));
         Assert.True(await Authenticates(Mechanism(HashAlgorithmName.SHA256, users), HashAlgorithmName.SHA256, "y,,", "user", Password));
         // 'n' (client cannot bind) is fine on a plain mechanism even when -PLUS was offered.
         Assert.True(await Authenticates(Mechanism(HashAlgorithmName.SHA256, users, binding: Binding), HashAlgorithmName.SHA256, "n,,", "user", Password));
@@ -271,8 +282,8 @@ public sealed class ScramMechanismTests
     [Fact]
     public void Construction_checks_its_arguments()
     {
-        Assert.Throws<ArgumentException>(() => new ScramMechanism(HashAlgorithmName.SHA256, plus: true, null, new InMemoryUserStore()));
-        Assert.Throws<ArgumentException>(() => new ScramMechanism(HashAlgorithmName.SHA512, plus: false, null, new InMemoryUserStore()));
+        Assert.Throws<ArgumentException>(() => new ScramMechanism(HashAlgorithmName.SHA256, plus: true, [], new InMemoryUserStore()));
+        Assert.Throws<ArgumentException>(() => new ScramMechanism(HashAlgorithmName.SHA512, plus: false, [], new InMemoryUserStore()));
     }
 
     /// <summary>Runs a whole exchange as a correct client would and checks the server signature on success.</summary>
