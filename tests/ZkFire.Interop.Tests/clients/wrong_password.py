@@ -3,14 +3,14 @@ the same account then logs in with the right password and gets a message from an
 
 Extra arguments: mechanism (default SCRAM-SHA-256; pinned so exactly one attempt is made).
 """
-from xmpp_scenario import expect, is_message, run
+from xmpp_scenario import expect, is_message, is_sasl_failure, run
 
 
 async def scenario(ctx):
     mechanism = ctx.args.get('mechanism', 'SCRAM-SHA-256')
     intruder = ctx.client(0, resource='intruder', password=ctx.password(0) + '-wrong', sasl_mech=mechanism)
     ctx.connect(intruder)
-    failure = await intruder.wait_for('SASL failure', lambda s: getattr(s, 'name', None) == 'failure')
+    failure = await intruder.wait_for('SASL failure', is_sasl_failure)
     condition = failure['condition']
     expect(condition == 'not-authorized', 'SASL failure condition %r, expected not-authorized' % condition)
     expect(not intruder.authenticated, 'client counts itself authenticated after a failure')

@@ -24,6 +24,8 @@ import traceback
 import xml.etree.ElementTree as ET
 
 import slixmpp
+from slixmpp.features.feature_mechanisms.stanza import Failure as SaslFailure
+from slixmpp.stanza import StreamError
 from slixmpp.xmlstream.handler import Callback
 from slixmpp.xmlstream.matcher import MatchXPath
 
@@ -135,6 +137,14 @@ def is_presence(item):
 
 def is_roster_push(item):
     return isinstance(item, slixmpp.Iq) and item['type'] == 'set'
+
+
+def is_sasl_failure(item):
+    return isinstance(item, SaslFailure)
+
+
+def is_stream_error(item):
+    return isinstance(item, StreamError)
 
 
 def is_disconnect(item):
@@ -302,5 +312,5 @@ def child(element, namespace, name):
 
 
 __all__ = ['Client', 'Scenario', 'ScenarioFailure', 'expect', 'run', 'subscribe', 'stanza_error_condition',
-           'roster_item', 'is_message', 'is_presence', 'is_roster_push', 'is_disconnect', 'child', 'describe',
+           'roster_item', 'is_message', 'is_presence', 'is_roster_push', 'is_disconnect', 'is_stream_error', 'is_sasl_failure', 'child', 'describe',
            'CLIENT_NS', 'DELAY_NS', 'ET', 'STEP_TIMEOUT']
