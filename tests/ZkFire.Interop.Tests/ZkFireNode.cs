@@ -57,7 +57,7 @@ public sealed class ZkFireNode : IAsyncDisposable
     public string ConfigPath { get; }
 
     /// <summary>Everything the node wrote to stdout and stderr so far.</summary>
-    public string Log => _log.Text;
+    public string Log => _log.Length == 0 ? "(the node wrote nothing)" : _log.Text;
 
     /// <summary>A position in <see cref="Log"/>, to show only what one test caused.</summary>
     public int LogMark() => _log.Length;

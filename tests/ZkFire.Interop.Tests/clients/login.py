@@ -1,6 +1,7 @@
 """Logs in with SCRAM and binds a resource; asserts the session is encrypted.
 
-Extra arguments: mechanism (e.g. "SCRAM-SHA-256"; absent: slixmpp's own choice),
+Extra arguments: mechanism (e.g. "SCRAM-SHA-256"; absent: slixmpp's own choice, which is the
+strongest offered, *-PLUS with tls-unique channel binding included),
 direct_tls (true: XEP-0368 TLS from the first byte on direct_tls_port, no STARTTLS).
 """
 from xmpp_scenario import expect, run
@@ -9,7 +10,7 @@ from xmpp_scenario import expect, run
 async def scenario(ctx):
     mechanism = ctx.args.get('mechanism') or None
     direct_tls = bool(ctx.args.get('direct_tls'))
-    client = ctx.client(0, sasl_mech=mechanism, plugins=('xep_0199',))
+    client = ctx.client(0, sasl_mech=mechanism, plugins=('xep_0199',), any_mechanism=mechanism is None)
     await ctx.session(client, direct_tls=direct_tls)
     tls_version = client.tls_version()
     expect(tls_version is not None, 'session is not encrypted')
