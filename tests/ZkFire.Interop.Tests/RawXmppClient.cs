@@ -25,6 +25,8 @@ public sealed class RawXmppClient : IAsyncDisposable
     private const string SaslNs = "urn:ietf:params:xml:ns:xmpp-sasl";
     private const string BindNs = "urn:ietf:params:xml:ns:xmpp-bind";
 
+    public const string XmlDeclaration = "<?xml version='1.0'?>";
+
     public static readonly TimeSpan StepTimeout = TimeSpan.FromSeconds(10);
 
     private readonly TcpClient _tcp;
@@ -97,8 +99,9 @@ public sealed class RawXmppClient : IAsyncDisposable
     }
 
     /// <summary>The stream header a client sends; the namespaces can be replaced to test the server's checks.</summary>
-    public static string StreamHeader(string domain, string streamNs = StreamsNs, string contentNs = ClientNs) =>
-        $"<?xml version='1.0'?><stream:stream to='{domain}' xmlns='{contentNs}' xmlns:stream='{streamNs}' version='1.0'>";
+    public static string StreamHeader(string domain, string streamNs = StreamsNs, string contentNs = ClientNs, bool withDeclaration = true) =>
+        (withDeclaration ? XmlDeclaration : string.Empty)
+        + $"<stream:stream to='{domain}' xmlns='{contentNs}' xmlns:stream='{streamNs}' version='1.0'>";
 
     public async Task SendAsync(string xml)
     {
@@ -257,6 +260,15 @@ public sealed class RawXmppClient : IAsyncDisposable
             // A reset counts as closed; whether the error got through before it is in the outcome.
             return Outcome(error, closedStream, closedConnection: true);
         }
+    }
+
+    /// <summary>Proves a session still works: <paramref name="sending"/> sends a chat that <paramref name="receiving"/> must get.</summary>
+    public static async Task AssertMessageDeliveredAsync(RawXmppClient sending, RawXmppClient receiving)
+    {
+        var body = "still here " + Guid.NewGuid().ToString("N");
+        await sending.SendAsync($"<message to='{receiving.BoundJid}' type='chat'><body>{body}</body></message>");
+        var message = await receiving.ReadUntilAsync(e => e.Name.LocalName == "message" && e.Value.Contains(body, StringComparison.Ordinal));
+        Assert.Equal(sending.BoundJid, (string?)message.Attribute("from"));
     }
 
     public async ValueTask DisposeAsync()
