@@ -26,8 +26,6 @@ internal static class XmlChars
     /// <summary>As <see cref="TextEscapes"/> plus the quote and the whitespace that attribute-value normalisation would turn into spaces.</summary>
     public static readonly SearchValues<char> AttributeEscapes = SearchValues.Create(ControlCharsExcept("", "&<'\uFFFE\uFFFF"));
 
-    public static bool IsWhitespace(byte b) => b is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n';
-
     public static bool IsNameStartChar(int c) =>
         c < 0x80
             ? (uint)((c | 0x20) - 'a') <= 'z' - 'a' || c is '_' or ':'
