@@ -1,47 +1,97 @@
-using System.Collections.Frozen;
+using System.Numerics;
+using System.Text;
+using System.Text.Unicode;
 
 namespace ZkFire.Xmpp.Xml;
 
 /// <summary>
-/// Turns decoded names and short values into strings without allocating for the ones XMPP repeats all the time:
-/// a shared table of well-known names, namespaces and values, then a small per-parser table of names and
-/// namespaces this peer has used recently. Not thread-safe: one instance per parser.
+/// Turns UTF-8 names and short values into strings without decoding or allocating for the ones XMPP repeats all
+/// the time: a shared table of well-known names, namespaces and values, then a small per-parser table of names and
+/// namespaces this peer has used recently. Lookups compare bytes, so a hit costs a hash of a few bytes and one
+/// comparison. Not thread-safe: one instance per parser.
 /// </summary>
 internal sealed class StringCache
 {
     private const int RecentSize = 64;
 
-    private static readonly FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> WellKnown =
-        WellKnownStrings().ToFrozenSet(StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
+    private static readonly Entry[] WellKnown = BuildWellKnown();
 
-    private readonly string?[] _recent = new string?[RecentSize];
+    private readonly Entry[] _recent = new Entry[RecentSize];
 
-    /// <summary>Returns the string for <paramref name="chars"/>; <paramref name="remember"/> keeps it for the next lookup
-    /// (for names and namespace URIs, whose variety is small).</summary>
-    public string Get(ReadOnlySpan<char> chars, bool remember)
+    /// <summary>Returns the string for <paramref name="utf8"/>, refusing invalid UTF-8; <paramref name="remember"/>
+    /// keeps it for the next lookup (for names and namespace URIs, whose variety is small).</summary>
+    public string Get(ReadOnlySpan<byte> utf8, bool remember)
     {
-        if (chars.IsEmpty)
+        if (utf8.IsEmpty)
         {
             return string.Empty;
         }
 
-        if (WellKnown.TryGetValue(chars, out var known))
+        uint hash = Hash(utf8);
+        uint mask = (uint)WellKnown.Length - 1;
+        for (uint i = hash & mask; WellKnown[i].Utf8 is { } key; i = (i + 1) & mask)
         {
-            return known;
+            if (utf8.SequenceEqual(key))
+            {
+                return WellKnown[i].Value;
+            }
         }
 
         if (!remember)
         {
-            return new string(chars);
+            return Decode(utf8);
         }
 
-        ref var slot = ref _recent[string.GetHashCode(chars) & (RecentSize - 1)];
-        if (slot is not null && chars.SequenceEqual(slot))
+        ref var slot = ref _recent[hash & (RecentSize - 1)];
+        if (slot.Utf8 is { } recent && utf8.SequenceEqual(recent))
         {
-            return slot;
+            return slot.Value;
         }
 
-        return slot = new string(chars);
+        string value = Decode(utf8);
+        slot = new Entry(utf8.ToArray(), value);
+        return value;
+    }
+
+    private static string Decode(ReadOnlySpan<byte> utf8)
+    {
+        if (!Utf8.IsValid(utf8))
+        {
+            ThrowHelper.InvalidUtf8();
+        }
+
+        return Encoding.UTF8.GetString(utf8);
+    }
+
+    // Samples the length and four bytes: enough to spread a few hundred distinct short strings.
+    private static uint Hash(ReadOnlySpan<byte> s)
+    {
+        uint h = (uint)s.Length * 0x9E3779B1u;
+        h = (h ^ s[0]) * 0x85EBCA6Bu;
+        h = (h ^ s[^1]) * 0xC2B2AE35u;
+        h = (h ^ s[s.Length / 2]) * 0x27D4EB2Fu;
+        h = (h ^ s[s.Length / 3]) * 0x165667B1u;
+        return h ^ (h >> 15);
+    }
+
+    private static Entry[] BuildWellKnown()
+    {
+        var strings = WellKnownStrings().Distinct(StringComparer.Ordinal).ToArray();
+        var table = new Entry[(int)BitOperations.RoundUpToPowerOf2((uint)strings.Length * 4)];
+        uint mask = (uint)table.Length - 1;
+        foreach (string value in strings)
+        {
+            byte[] utf8 = Encoding.UTF8.GetBytes(value);
+            uint i = Hash(utf8) & mask;
+            while (table[i].Utf8 is not null)
+            {
+                i = (i + 1) & mask;
+            }
+
+            table[i] = new Entry(utf8, value);
+        }
+
+        return table;
     }
 
     private static string[] WellKnownStrings() =>
@@ -76,4 +126,6 @@ internal sealed class StringCache
         "urn:xmpp:sid:0", "urn:xmpp:chat-markers:0", "urn:xmpp:hints", "urn:xmpp:csi:0", "urn:xmpp:time",
         "urn:xmpp:features:rosterver", "urn:xmpp:features:pre-approval",
     ];
+
+    private readonly record struct Entry(byte[]? Utf8, string Value);
 }

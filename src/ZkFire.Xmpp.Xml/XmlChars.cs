@@ -26,8 +26,6 @@ internal static class XmlChars
     /// <summary>As <see cref="TextEscapes"/> plus the quote and the whitespace that attribute-value normalisation would turn into spaces.</summary>
     public static readonly SearchValues<char> AttributeEscapes = SearchValues.Create(ControlCharsExcept("", "&<'\uFFFE\uFFFF"));
 
-    public static bool IsWhitespace(byte b) => b is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n';
-
     public static bool IsNameStartChar(int c) =>
         c < 0x80
             ? (uint)((c | 0x20) - 'a') <= 'z' - 'a' || c is '_' or ':'
@@ -43,18 +41,28 @@ internal static class XmlChars
     public static bool IsLegalChar(int c) =>
         c is 0x9 or 0xA or 0xD or (>= 0x20 and <= 0xD7FF) or (>= 0xE000 and <= 0xFFFD) or (>= 0x10000 and <= 0x10FFFF);
 
-    /// <summary>Validates a QName (<c>NCName</c> or <c>NCName:NCName</c>) and returns the colon position or -1.</summary>
-    public static int ValidateQName(ReadOnlySpan<char> name)
+    /// <summary>Validates a QName (<c>NCName</c> or <c>NCName:NCName</c>).</summary>
+    public static void ValidateQName(ReadOnlySpan<char> name)
     {
-        int colon = name.IndexOf(':');
-        if (colon < 0)
+        if (!IsValidQName(name))
         {
-            ValidateNcName(name);
-            return -1;
+            ThrowHelper.NotWellFormed("Invalid name.");
+        }
+    }
+
+    /// <summary>As <see cref="ValidateQName"/> for a name whose bytes are all ASCII name characters.</summary>
+    public static int ValidateAsciiQName(ReadOnlySpan<byte> name)
+    {
+        int colon = name.IndexOf((byte)':');
+        bool valid = colon < 0
+            ? IsNameStartChar(name[0])
+            : colon > 0 && colon < name.Length - 1 && name[(colon + 1)..].IndexOf((byte)':') < 0
+                && IsNameStartChar(name[0]) && IsNameStartChar(name[colon + 1]);
+        if (!valid)
+        {
+            ThrowHelper.NotWellFormed("Invalid name.");
         }
 
-        ValidateNcName(name[..colon]);
-        ValidateNcName(name[(colon + 1)..]);
         return colon;
     }
 
@@ -72,14 +80,6 @@ internal static class XmlChars
         if (index + 2 < s.Length && s[index + 1] == 0xBF && s[index + 2] >= 0xBE)
         {
             ThrowHelper.IllegalCharacter();
-        }
-    }
-
-    private static void ValidateNcName(ReadOnlySpan<char> name)
-    {
-        if (!IsNcName(name))
-        {
-            ThrowHelper.NotWellFormed("Invalid name.");
         }
     }
 

@@ -11,7 +11,7 @@ namespace ZkFire.Xmpp.Xml;
 /// </summary>
 internal sealed class XmlTreeReader
 {
-    // Values this short are decoded on the stack and looked up among well-known strings before allocating.
+    // Attribute values this short are looked up among well-known strings before allocating.
     private const int ShortValue = 64;
 
     private readonly XmlLimits _limits;
@@ -267,9 +267,8 @@ internal sealed class XmlTreeReader
         ReadOnlySpan<byte> data, ref int pos, string parentDefault, out bool empty, out string defaultNs, out int nameLength)
     {
         pos++;
-        int nameStart = pos;
         var qname = ReadQName(data, ref pos, out int colon);
-        nameLength = pos - nameStart;
+        nameLength = qname.Length;
         string? prefix = colon < 0 ? null : _strings.Get(qname[..colon], remember: true);
         string local = _strings.Get(qname[(colon + 1)..], remember: true);
 
@@ -316,8 +315,9 @@ internal sealed class XmlTreeReader
             }
 
             var qname = ReadQName(data, ref pos, out int colon);
-            bool declaration = qname.StartsWith("xmlns") && (qname.Length == 5 || colon == 5);
+            bool declaration = qname.StartsWith("xmlns"u8) && (qname.Length == 5 || colon == 5);
             string name = _strings.Get(qname, remember: true);
+            string? prefix = colon < 0 ? null : _strings.Get(declaration ? qname[6..] : qname[..colon], remember: true);
             SkipWhitespace(data, ref pos);
             Expect(data, ref pos, '=');
             SkipWhitespace(data, ref pos);
@@ -330,7 +330,7 @@ internal sealed class XmlTreeReader
                 }
             }
 
-            _attributes[_attributeCount++] = new RawAttribute(name, colon, value, declaration);
+            _attributes[_attributeCount++] = new RawAttribute(name, prefix, value, declaration);
         }
     }
 
@@ -370,24 +370,23 @@ internal sealed class XmlTreeReader
                 continue;
             }
 
-            if (a.Value is XmlNamespaces.Xmlns || (a.Value is XmlNamespaces.Xml) != (a.Colon > 0 && a.Name.AsSpan(6) is "xml"))
+            if (a.Value is XmlNamespaces.Xmlns || (a.Value is XmlNamespaces.Xml) != (a.Prefix is "xml"))
             {
                 ThrowHelper.NotWellFormed("The xml and xmlns namespaces cannot be redeclared.");
             }
 
-            if (a.Colon < 0)
+            if (a.Prefix is null)
             {
                 defaultNs = a.Value;
                 continue;
             }
 
-            var prefix = a.Name.AsSpan(6);
-            if (prefix is "xmlns" || a.Value.Length == 0)
+            if (a.Prefix is "xmlns" || a.Value.Length == 0)
             {
-                ThrowHelper.NotWellFormed($"Invalid declaration of prefix '{prefix}'.");
+                ThrowHelper.NotWellFormed($"Invalid declaration of prefix '{a.Prefix}'.");
             }
 
-            _scope.Add((_strings.Get(prefix, remember: true), a.Value));
+            _scope.Add((a.Prefix, a.Value));
         }
 
         return defaultNs;
@@ -429,9 +428,9 @@ internal sealed class XmlTreeReader
             }
 
             (list ??= new List<XmlAttribute>(_attributeCount)).Add(new XmlAttribute(a.Name, a.Value));
-            if (a.Colon > 0 && a.Name.AsSpan(0, a.Colon) is not "xml")
+            if (a.Prefix is not (null or "xml"))
             {
-                a.Uri = Resolve(a.Name.AsSpan(0, a.Colon));
+                a.Uri = Resolve(a.Prefix);
                 prefixed = true;
                 CheckUniqueExpandedName(i);
             }
@@ -449,11 +448,11 @@ internal sealed class XmlTreeReader
     private void CheckUniqueExpandedName(int index)
     {
         ref var a = ref _attributes[index];
-        var local = a.Name.AsSpan(a.Colon + 1);
+        var local = a.LocalName;
         for (int i = 0; i < index; i++)
         {
             ref var other = ref _attributes[i];
-            if (other.Uri == a.Uri && other.Uri is not null && other.Name.AsSpan(other.Colon + 1).SequenceEqual(local))
+            if (other.Uri == a.Uri && other.Uri is not null && other.LocalName.SequenceEqual(local))
             {
                 ThrowHelper.NotWellFormed($"Attribute '{a.Name}' duplicates '{other.Name}'.");
             }
@@ -462,8 +461,8 @@ internal sealed class XmlTreeReader
 
     private void AddPrefixDeclarations(List<XmlAttribute> list)
     {
-        Span<char> declaration = stackalloc char[6 + _nameChars.Length];
-        "xmlns:".CopyTo(declaration);
+        Span<byte> declaration = stackalloc byte[6 + _nameChars.Length];
+        "xmlns:"u8.CopyTo(declaration);
         for (int i = 0; i < _attributeCount; i++)
         {
             ref var a = ref _attributes[i];
@@ -472,8 +471,8 @@ internal sealed class XmlTreeReader
                 continue;
             }
 
-            a.Name.AsSpan(0, a.Colon).CopyTo(declaration[6..]);
-            string name = _strings.Get(declaration[..(6 + a.Colon)], remember: true);
+            int length = 6 + Encoding.UTF8.GetBytes(a.Prefix, declaration[6..]);
+            string name = _strings.Get(declaration[..length], remember: true);
             if (Element.IndexOfAttribute(list, name) < 0)
             {
                 list.Add(new XmlAttribute(name, a.Uri));
@@ -481,7 +480,8 @@ internal sealed class XmlTreeReader
         }
     }
 
-    private ReadOnlySpan<char> ReadQName(ReadOnlySpan<byte> data, ref int pos, out int colon)
+    /// <summary>Reads and validates a QName; <paramref name="colon"/> is the byte offset of its colon or -1.</summary>
+    private ReadOnlySpan<byte> ReadQName(ReadOnlySpan<byte> data, ref int pos, out int colon)
     {
         int length = data[pos..].IndexOfAnyExcept(XmlChars.NameBytes);
         if (length < 0)
@@ -499,14 +499,21 @@ internal sealed class XmlTreeReader
             ThrowHelper.PolicyViolation($"Name longer than {_nameChars.Length} bytes.");
         }
 
-        if (Utf8.ToUtf16(data.Slice(pos, length), _nameChars, out _, out int written, replaceInvalidSequences: false) != OperationStatus.Done)
+        var name = data.Slice(pos, length);
+        pos += length;
+        if (Ascii.IsValid(name))
+        {
+            colon = XmlChars.ValidateAsciiQName(name);
+            return name;
+        }
+
+        if (Utf8.ToUtf16(name, _nameChars, out _, out int written, replaceInvalidSequences: false) != OperationStatus.Done)
         {
             ThrowHelper.InvalidUtf8();
         }
 
-        pos += length;
-        var name = _nameChars.AsSpan(0, written);
-        colon = XmlChars.ValidateQName(name);
+        XmlChars.ValidateQName(_nameChars.AsSpan(0, written));
+        colon = name.IndexOf((byte)':');
         return name;
     }
 
@@ -534,14 +541,14 @@ internal sealed class XmlTreeReader
     {
         if (!NeedsUnescaping(raw, Stops(kind)))
         {
-            return Decode(raw, kind == CharDataKind.Attribute, remember);
+            return kind == CharDataKind.Attribute && raw.Length <= ShortValue ? _strings.Get(raw, remember) : Decode(raw);
         }
 
         var builder = new CharBuilder(stackalloc char[256]);
         try
         {
             AppendCharData(raw, ref builder, kind);
-            return kind == CharDataKind.Attribute ? _strings.Get(builder.AsSpan(), remember) : builder.ToString();
+            return builder.ToString();
         }
         finally
         {
@@ -549,19 +556,8 @@ internal sealed class XmlTreeReader
         }
     }
 
-    private string Decode(ReadOnlySpan<byte> utf8, bool lookUp, bool remember)
+    private static string Decode(ReadOnlySpan<byte> utf8)
     {
-        if (lookUp && utf8.Length <= ShortValue)
-        {
-            Span<char> chars = stackalloc char[ShortValue];
-            if (Utf8.ToUtf16(utf8, chars, out _, out int written, replaceInvalidSequences: false) != OperationStatus.Done)
-            {
-                ThrowHelper.InvalidUtf8();
-            }
-
-            return _strings.Get(chars[..written], remember);
-        }
-
         if (!Utf8.IsValid(utf8))
         {
             ThrowHelper.InvalidUtf8();
@@ -819,14 +815,19 @@ internal sealed class XmlTreeReader
         pos++;
     }
 
-    private struct RawAttribute(string name, int colon, string value, bool isDeclaration)
+    private struct RawAttribute(string name, string? prefix, string value, bool isDeclaration)
     {
         public readonly string Name = name;
-        public readonly int Colon = colon;
+
+        /// <summary>The prefix used, or for a declaration the prefix declared (null for <c>xmlns</c> itself).</summary>
+        public readonly string? Prefix = prefix;
+
         public readonly string Value = value;
         public readonly bool IsDeclaration = isDeclaration;
 
         /// <summary>The namespace of a prefixed attribute, once resolved.</summary>
         public string? Uri;
+
+        public readonly ReadOnlySpan<char> LocalName => Name.AsSpan(Name.IndexOf(':') + 1);
     }
 }
