@@ -795,6 +795,12 @@ internal sealed class XmlTreeReader
     /// <summary>Skips XML whitespace; returns whether there was any.</summary>
     private static bool SkipWhitespace(ReadOnlySpan<byte> data, ref int pos)
     {
+        // Usually there is none or a single space: not worth a vectorised search.
+        if (pos < data.Length && data[pos] > ' ')
+        {
+            return false;
+        }
+
         int skipped = data[pos..].IndexOfAnyExcept(XmlChars.Whitespace);
         if (skipped < 0)
         {
