@@ -13,11 +13,15 @@ internal enum UnitKind : byte
 /// <summary>
 /// Finds where a top-level unit ends without building anything, so that bytes arriving in many small pieces are
 /// looked at once: the state survives between calls and each call resumes where the previous one stopped. It only
-/// tracks what decides the end of the unit (tags, quotes, CDATA, nesting); the tree reader checks everything else
+/// tracks what decides the end of the unit (tags, quotes, CDATA, nesting, and a hash of each open tag's name so that
+/// a mismatched end tag fails at once instead of leaving the unit open); the tree reader checks everything else
 /// once the unit is complete. Restricted constructs and excessive nesting are refused here, as soon as they appear.
 /// </summary>
 internal struct MarkupScanner
 {
+    private const uint FnvOffset = 2166136261;
+    private const uint FnvPrime = 16777619;
+
     private static ReadOnlySpan<byte> CdataOpen => "<![CDATA["u8;
 
     private State _state;
@@ -26,11 +30,15 @@ internal struct MarkupScanner
     private byte _previous;
     private int _match;
     private int _depth;
+    private uint _nameHash;
+    private uint[]? _openNames;
 
     private enum State : byte
     {
         Content,
         Open,
+        StartName,
+        EndName,
         StartTag,
         Quoted,
         EndTag,
@@ -41,7 +49,9 @@ internal struct MarkupScanner
 
     public void Start(UnitKind kind)
     {
+        var openNames = _openNames;
         this = default;
+        _openNames = openNames;
         _state = kind == UnitKind.Declaration ? State.Declaration : State.Content;
         _singleTag = kind == UnitKind.Header;
     }
@@ -50,11 +60,22 @@ internal struct MarkupScanner
     /// once it is complete, else -1.</summary>
     public int Scan(ReadOnlySpan<byte> span, int maxDepth)
     {
+        _openNames ??= new uint[maxDepth + 1];
         int i = 0;
         while (i < span.Length)
         {
             switch (_state)
             {
+                case State.StartName:
+                case State.EndName:
+                    i = InName(span, i);
+                    if (i == span.Length)
+                    {
+                        return Pause(span);
+                    }
+
+                    break;
+
                 case State.Content:
                 {
                     int k = span[i..].IndexOf((byte)'<');
@@ -206,7 +227,8 @@ internal struct MarkupScanner
         switch (b)
         {
             case (byte)'/':
-                _state = State.EndTag;
+                _state = State.EndName;
+                _nameHash = FnvOffset;
                 break;
             case (byte)'!':
                 _state = State.Bang;
@@ -227,11 +249,49 @@ internal struct MarkupScanner
                     ThrowHelper.PolicyViolation($"Elements nested deeper than {maxDepth}.");
                 }
 
-                _state = State.StartTag;
-                break;
+                _state = State.StartName;
+                _nameHash = FnvOffset;
+                return i;
         }
 
         return i + 1;
+    }
+
+    /// <summary>Hashes a tag name up to its end; at the end pushes it (start tag) or checks it against the open tag.</summary>
+    private int InName(ReadOnlySpan<byte> span, int i)
+    {
+        for (; i < span.Length; i++)
+        {
+            byte b = span[i];
+            if (b is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n' or (byte)'/' or (byte)'>')
+            {
+                break;
+            }
+
+            _nameHash = (_nameHash ^ b) * FnvPrime;
+        }
+
+        if (i == span.Length)
+        {
+            return i;
+        }
+
+        if (_state == State.StartName)
+        {
+            _openNames![_depth - 1] = _nameHash;
+            _state = State.StartTag;
+        }
+        else
+        {
+            if (_depth > 0 && _openNames![_depth - 1] != _nameHash)
+            {
+                ThrowHelper.NotWellFormed("The end tag does not match the open element.");
+            }
+
+            _state = State.EndTag;
+        }
+
+        return i;
     }
 
     // _match counts the ']' just seen (at most two matter) so "]]>" is found even when split between segments.

@@ -187,13 +187,8 @@ internal sealed partial class C2sConnection
             return;
         }
 
-        if (TlsMandatory)
-        {
-            throw new StreamErrorException("policy-violation", "STARTTLS is required.");
-        }
-
-        if (element.Name == Stanzas.Iq && element.Namespace == Namespaces.Client && element.Child("query", Namespaces.Register) is not null
-            && Stanzas.Type(element) is "get" or "set")
+        if (!TlsMandatory && element.Name == Stanzas.Iq && element.Namespace == Namespaces.Client
+            && element.Child("query", Namespaces.Register) is not null && Stanzas.Type(element) is "get" or "set")
         {
             var reply = await context.Router.ServerIq.HandleUnauthenticatedRegistrationAsync(element, cancellationToken);
             reply.SetAttribute("to", null);
@@ -201,7 +196,7 @@ internal sealed partial class C2sConnection
             return;
         }
 
-        // RFC 6120 §6.4.? / §4.9.3.12: nothing but negotiation before authentication.
+        // RFC 6120 §4.9.3.12: nothing but negotiation (and XEP-0077 registration) before authentication.
         throw new StreamErrorException("not-authorized", "Authenticate first.");
     }
 
