@@ -14,6 +14,8 @@ public sealed record NodeOptions
 
     public int IdleTimeoutSeconds { get; init; } = 300;
 
+    public int PingTimeoutSeconds { get; init; } = 60;
+
     /// <summary>When set, written as <c>&lt;limits&gt;&lt;streamOpenTimeoutSeconds&gt;</c>; otherwise the node's default applies.</summary>
     public int? StreamOpenTimeoutSeconds { get; init; }
 }
@@ -200,7 +202,7 @@ public sealed class ZkFireNode : IAsyncDisposable
                 <dataDir>{dataDir}</dataDir>
                 <registration>open</registration>
                 <tls><required>true</required></tls>
-                <limits><maxStanzaBytes>{options.MaxStanzaBytes}</maxStanzaBytes><idleTimeoutSeconds>{options.IdleTimeoutSeconds}</idleTimeoutSeconds>{streamOpen}</limits>
+                <limits><maxStanzaBytes>{options.MaxStanzaBytes}</maxStanzaBytes><idleTimeoutSeconds>{options.IdleTimeoutSeconds}</idleTimeoutSeconds><pingTimeoutSeconds>{options.PingTimeoutSeconds}</pingTimeoutSeconds>{streamOpen}</limits>
               </xmpp>
             </jive>
 
