@@ -58,8 +58,22 @@ public sealed class SessionRegistry
         return false;
     }
 
-    public ClientSession? Find(Jid full) =>
-        byBare.TryGetValue(full.Bare, out var sessions) ? Array.Find(sessions, s => s.Jid == full) : null;
+    public ClientSession? Find(Jid full)
+    {
+        if (byBare.TryGetValue(full.Bare, out var sessions))
+        {
+            // A loop rather than Array.Find: no closure to allocate on every routed stanza.
+            foreach (var session in sessions)
+            {
+                if (session.Jid == full)
+                {
+                    return session;
+                }
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>Every bound resource of the account; an empty array when none.</summary>
     public ClientSession[] Resources(Jid bare) => byBare.TryGetValue(bare, out var sessions) ? sessions : [];
