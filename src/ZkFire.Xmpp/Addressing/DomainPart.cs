@@ -17,6 +17,10 @@ internal static class DomainPart
 
     private static readonly SearchValues<char> LdhCharacters = SearchValues.Create("abcdefghijklmnopqrstuvwxyz0123456789-");
 
+    // UTS #46 as ICU implements it, nontransitional: close to IDNA2008 but more lenient (symbols are valid, and .NET
+    // asks for neither the bidi nor the CONTEXTO rules), so it is a check on top of ours, not instead of them.
+    private static readonly IdnMapping Idna = new() { UseStd3AsciiRules = true, AllowUnassigned = false };
+
     public static bool TryNormalize(string input, out string output)
     {
         output = input;
@@ -73,28 +77,16 @@ internal static class DomainPart
             return false;
         }
 
-        output = string.Join('.', decoded.Select(label => Normalizer.FromCodePoints(label)));
+        output = string.Join('.', decoded.Select(label => UnicodeText.FromCodePoints(label)));
         return Encoding.UTF8.GetByteCount(output) <= Jid.MaxPartBytes;
     }
 
     // RFC 5895-style mapping: full/halfwidth to narrow, ideographic full stops to '.', lower case, NFC.
     private static bool TryMapUnicode(string input, out string output)
     {
-        output = input;
-        if (!Normalizer.TryDecode(input, out var codePoints))
-        {
-            return false;
-        }
-
-        var mapped = new List<int>(codePoints.Length);
-        foreach (var codePoint in codePoints)
-        {
-            var narrow = UnicodeData.WidthMapped(codePoint);
-            Precis.AddLowerCase(narrow is 0x3002 or 0xFF0E or 0xFF61 ? '.' : narrow, mapped);
-        }
-
-        output = Normalizer.FromCodePoints(Normalizer.Normalize([.. mapped], compatibility: false));
-        return true;
+        // Width mapping has already turned U+FF0E into '.' and U+FF61 into U+3002.
+        var mapped = Precis.ToLowerCase(UnicodeData.MapWidth(input).Replace('\u3002', '.'));
+        return UnicodeText.TryNormalize(mapped, NormalizationForm.FormC, out output);
     }
 
     private static bool TryCheckLabel(string label, out int[] codePoints)
@@ -107,7 +99,7 @@ internal static class DomainPart
 
         if (!Ascii.IsValid(label))
         {
-            return Normalizer.TryDecode(label, out codePoints) && IsULabel(label, codePoints);
+            return UnicodeText.TryDecode(label, out codePoints) && IsULabel(label, codePoints);
         }
 
         if (label.Length > MaxLabelLength || label.AsSpan().ContainsAnyExcept(LdhCharacters))
@@ -134,7 +126,10 @@ internal static class DomainPart
 
         try
         {
-            return new IdnMapping().GetAscii(label).Length <= MaxLabelLength;
+            // UTS #46 maps what it does not take as it is (Cherokee small letters to capitals, for one): a label that
+            // does not come back unchanged is not one IDNA would produce.
+            var ascii = Idna.GetAscii(label);
+            return ascii.Length <= MaxLabelLength && string.Equals(Idna.GetUnicode(ascii), label, StringComparison.Ordinal);
         }
         catch (ArgumentException)
         {
@@ -148,7 +143,7 @@ internal static class DomainPart
         string unicode;
         try
         {
-            unicode = new IdnMapping().GetUnicode(label);
+            unicode = Idna.GetUnicode(label);
         }
         catch (ArgumentException)
         {
@@ -159,9 +154,9 @@ internal static class DomainPart
         return !Ascii.IsValid(unicode)
             && TryMapUnicode(unicode, out var mapped)
             && mapped == unicode
-            && Normalizer.TryDecode(unicode, out codePoints)
+            && UnicodeText.TryDecode(unicode, out codePoints)
             && IsULabel(unicode, codePoints)
-            && string.Equals(new IdnMapping().GetAscii(unicode), label, StringComparison.Ordinal);
+            && string.Equals(Idna.GetAscii(unicode), label, StringComparison.Ordinal);
     }
 
     private static bool TryNormalizeIPv6(string input, out string output)

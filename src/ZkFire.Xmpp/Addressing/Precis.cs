@@ -8,21 +8,20 @@ namespace ZkFire.Xmpp.Addressing;
 /// The PRECIS framework (RFC 8264) with the UsernameCaseMapped and OpaqueString profiles (RFC 8265).
 /// </summary>
 /// <remarks>
-/// Derived properties are computed per code point from .NET's general categories plus the generated Unicode tables,
-/// following the algorithm of RFC 8264 §8, not from an IANA DerivedProperties table. Approximations:
+/// Derived properties are computed per code point from .NET's general categories and ICU's normalisation (see
+/// <see cref="UnicodeData"/>), following the algorithm of RFC 8264 §8, not from an IANA DerivedProperties table.
+/// Approximations:
 /// <list type="bullet">
-/// <item>Default_Ignorable_Code_Point is a fixed list of ranges (Unicode 14).</item>
+/// <item>Default_Ignorable_Code_Point is a fixed list of ranges (Unicode 15.0).</item>
 /// <item>CONTEXTJ: ZERO WIDTH (NON-)JOINER is accepted only after a virama; the Arabic joining-type alternative of
 /// RFC 5892 A.1 is not implemented, so such strings are refused.</item>
 /// <item>CONTEXTO rules that ask for a script (Greek, Hebrew, Hiragana/Katakana/Han) test block ranges.</item>
 /// <item>Case mapping is Unicode simple lower-casing, plus U+0130's full mapping (i + U+0307), which .NET's
-/// invariant casing deliberately leaves out.</item>
+/// invariant casing deliberately leaves out; the final-sigma rule of full lower-casing is not applied.</item>
 /// </list>
 /// </remarks>
 internal static class Precis
 {
-    private const int ViramaClass = 9;
-
     private enum Property
     {
         Valid,
@@ -51,18 +50,8 @@ internal static class Precis
             return true;
         }
 
-        if (!Normalizer.TryDecode(input, out var codePoints))
-        {
-            return false;
-        }
-
-        var mapped = new List<int>(codePoints.Length);
-        foreach (var codePoint in codePoints)
-        {
-            AddLowerCase(UnicodeData.WidthMapped(codePoint), mapped);
-        }
-
-        return TryFinish(Normalizer.Normalize([.. mapped], compatibility: false), freeform: false, out output);
+        return UnicodeText.TryNormalize(ToLowerCase(UnicodeData.MapWidth(input)), NormalizationForm.FormC, out var normalized)
+            && TryFinish(normalized, freeform: false, out output);
     }
 
     /// <summary>Enforces OpaqueString: non-ASCII spaces become U+0020, NFC, FreeformClass; case is kept.</summary>
@@ -74,20 +63,16 @@ internal static class Precis
             return input.Length != 0 && !input.AsSpan().ContainsAnyExceptInRange('\x20', '\x7E');
         }
 
-        if (!Normalizer.TryDecode(input, out var codePoints))
+        // Every space separator is in the BMP.
+        var mapped = string.Create(input.Length, input, static (span, text) =>
         {
-            return false;
-        }
-
-        for (var i = 0; i < codePoints.Length; i++)
-        {
-            if (Rune.GetUnicodeCategory(new Rune(codePoints[i])) == UnicodeCategory.SpaceSeparator)
+            for (var i = 0; i < span.Length; i++)
             {
-                codePoints[i] = ' ';
+                span[i] = char.GetUnicodeCategory(text[i]) == UnicodeCategory.SpaceSeparator ? ' ' : text[i];
             }
-        }
-
-        return TryFinish(Normalizer.Normalize(codePoints, compatibility: false), freeform: true, out output);
+        });
+        return UnicodeText.TryNormalize(mapped, NormalizationForm.FormC, out var normalized)
+            && TryFinish(normalized, freeform: true, out output);
     }
 
     /// <summary>
@@ -179,24 +164,16 @@ internal static class Precis
             : last is BidiClass.L or BidiClass.EN;
     }
 
-    /// <summary>Simple lower-casing, except U+0130 which .NET's invariant casing leaves alone.</summary>
-    internal static void AddLowerCase(int codePoint, List<int> output)
-    {
-        if (codePoint == 0x130)
-        {
-            output.Add('i');
-            output.Add(0x307);
-        }
-        else
-        {
-            output.Add(Rune.ToLowerInvariant(new Rune(codePoint)).Value);
-        }
-    }
+    /// <summary>Simple lower-casing, plus the full mapping of U+0130, which .NET's invariant casing leaves alone.</summary>
+    internal static string ToLowerCase(string text) =>
+        text.ToLowerInvariant().Replace("\u0130", "i\u0307", StringComparison.Ordinal);
 
-    private static bool TryFinish(int[] codePoints, bool freeform, out string output)
+    private static bool TryFinish(string normalized, bool freeform, out string output)
     {
         output = string.Empty;
-        if (codePoints.Length == 0 || (!freeform && ContainsRightToLeft(codePoints) && !SatisfiesBidiRule(codePoints)))
+        if (!UnicodeText.TryDecode(normalized, out var codePoints)
+            || codePoints.Length == 0
+            || (!freeform && ContainsRightToLeft(codePoints) && !SatisfiesBidiRule(codePoints)))
         {
             return false;
         }
@@ -209,7 +186,7 @@ internal static class Precis
             }
         }
 
-        output = Normalizer.FromCodePoints(codePoints);
+        output = normalized;
         return true;
     }
 
@@ -217,7 +194,7 @@ internal static class Precis
     {
         Property.Valid => true,
         Property.FreeformOnly => freeform,
-        Property.ContextJ => index > 0 && UnicodeData.CombiningClass(codePoints[index - 1]) == ViramaClass,
+        Property.ContextJ => index > 0 && UnicodeData.IsVirama(codePoints[index - 1]),
         Property.ContextO => SatisfiesContextO(codePoints, index),
         _ => false,
     };
@@ -247,23 +224,24 @@ internal static class Precis
             return Property.Disallowed;
         }
 
-        var category = Rune.GetUnicodeCategory(new Rune(codePoint));
-        if (category == UnicodeCategory.OtherNotAssigned || UnicodeData.IsUnassigned(codePoint))
-        {
-            return Property.Unassigned;
-        }
-
+        // Before the unassigned test, which asks UTS #46, and UTS #46 refuses a joiner out of context.
         if (codePoint is 0x200C or 0x200D)
         {
             return Property.ContextJ;
         }
 
-        if (IsOldHangulJamo(codePoint) || IsDefaultIgnorable(codePoint) || category == UnicodeCategory.Control)
+        if (UnicodeData.IsUnassigned(codePoint))
+        {
+            return Property.Unassigned;
+        }
+
+        var category = Rune.GetUnicodeCategory(new Rune(codePoint));
+        if (IsOldHangulJamo(codePoint) || UnicodeData.IsDefaultIgnorable(codePoint) || category == UnicodeCategory.Control)
         {
             return Property.Disallowed;
         }
 
-        if (Normalizer.HasCompatibilityMapping(codePoint))
+        if (UnicodeData.HasCompatibilityMapping(codePoint))
         {
             return Property.FreeformOnly;
         }
@@ -331,11 +309,4 @@ internal static class Precis
     // Hangul_Syllable_Type L, V or T: conjoining jamo, which NFC recombines into syllables where possible.
     private static bool IsOldHangulJamo(int codePoint) =>
         codePoint is (>= 0x1100 and <= 0x11FF) or (>= 0xA960 and <= 0xA97C) or (>= 0xD7B0 and <= 0xD7C6) or (>= 0xD7CB and <= 0xD7FB);
-
-    // Default_Ignorable_Code_Point as of Unicode 14.
-    private static bool IsDefaultIgnorable(int codePoint) => codePoint is
-        0xAD or 0x34F or 0x61C or (>= 0x115F and <= 0x1160) or (>= 0x17B4 and <= 0x17B5) or (>= 0x180B and <= 0x180F)
-        or (>= 0x200B and <= 0x200F) or (>= 0x202A and <= 0x202E) or (>= 0x2060 and <= 0x206F) or 0x3164
-        or (>= 0xFE00 and <= 0xFE0F) or 0xFEFF or 0xFFA0 or (>= 0xFFF0 and <= 0xFFF8) or (>= 0x1BCA0 and <= 0x1BCA3)
-        or (>= 0x1D173 and <= 0x1D17A) or (>= 0xE0000 and <= 0xE0FFF);
 }

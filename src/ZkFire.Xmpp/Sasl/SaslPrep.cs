@@ -7,8 +7,8 @@ namespace ZkFire.Xmpp.Sasl;
 /// SASLprep (RFC 4013), the stringprep profile SCRAM (RFC 5802 §2.2) and PLAIN use for passwords.
 /// </summary>
 /// <remarks>
-/// Unicode 3.2 is what stringprep pins; this uses the generated Unicode 14 tables for NFKC, bidi classes and
-/// "unassigned", which only differs for characters assigned since 3.2.
+/// Unicode 3.2 is what stringprep pins; this uses the runtime's NFKC (ICU) and <see cref="UnicodeData"/>'s bidi
+/// classes and "unassigned", which only differs for characters assigned since 3.2.
 /// </remarks>
 internal static class SaslPrep
 {
@@ -20,7 +20,7 @@ internal static class SaslPrep
             return input.Length != 0 && !input.AsSpan().ContainsAnyExceptInRange('\x20', '\x7E');
         }
 
-        if (!Normalizer.TryDecode(input, out var codePoints))
+        if (!UnicodeText.TryDecode(input, out var codePoints))
         {
             return false;
         }
@@ -34,13 +34,17 @@ internal static class SaslPrep
             }
         }
 
-        var normalized = Normalizer.Normalize([.. mapped], compatibility: true);
+        if (!UnicodeText.TryNormalize([.. mapped], NormalizationForm.FormKC, out var normalized))
+        {
+            return false;
+        }
+
         if (normalized.Length == 0 || normalized.Any(IsProhibited) || !SatisfiesBidi(normalized))
         {
             return false;
         }
 
-        output = Normalizer.FromCodePoints(normalized);
+        output = UnicodeText.FromCodePoints(normalized);
         return true;
     }
 
