@@ -70,7 +70,7 @@ internal static class ScramTestClient
         var attributes = serverFirst.Split(',').ToDictionary(a => a[..1], a => a[2..]);
         var withoutProof = $"c={channelBinding},r={attributes["r"]}";
         var size = hash == HashAlgorithmName.SHA1 ? 20 : 32;
-        var salted = Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(password), Convert.FromBase64String(attributes["s"]), int.Parse(attributes["i"]), hash, size);
+        var salted = Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(password), Convert.FromBase64String(attributes["s"]), int.Parse(attributes["i"], System.Globalization.CultureInfo.InvariantCulture), hash, size);
         var clientKey = CryptographicOperations.HmacData(hash, salted, "Client Key"u8);
         var storedKey = CryptographicOperations.HashData(hash, clientKey);
         var signature = CryptographicOperations.HmacData(hash, storedKey, Encoding.UTF8.GetBytes($"{clientFirstBare},{serverFirst},{withoutProof}"));
@@ -82,7 +82,7 @@ internal static class ScramTestClient
     {
         var attributes = serverFirst.Split(',').ToDictionary(a => a[..1], a => a[2..]);
         var size = hash == HashAlgorithmName.SHA1 ? 20 : 32;
-        var salted = Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(password), Convert.FromBase64String(attributes["s"]), int.Parse(attributes["i"]), hash, size);
+        var salted = Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(password), Convert.FromBase64String(attributes["s"]), int.Parse(attributes["i"], System.Globalization.CultureInfo.InvariantCulture), hash, size);
         var serverKey = CryptographicOperations.HmacData(hash, salted, "Server Key"u8);
         var withoutProof = clientFinal[..clientFinal.LastIndexOf(',')];
         var signature = CryptographicOperations.HmacData(hash, serverKey, Encoding.UTF8.GetBytes($"{clientFirstBare},{serverFirst},{withoutProof}"));
