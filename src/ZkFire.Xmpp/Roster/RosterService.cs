@@ -54,7 +54,7 @@ internal sealed class RosterService(StanzaRouter router, IRosterStore store)
             return;
         }
 
-        var updated = (item ?? new RosterItem(contact.ToString(), null, Subscription.None, false, false, false, [])) with
+        var updated = (item ?? NewItem(contact)) with
         {
             Subscription = state.Subscription,
             PendingOut = state.PendingOut,
@@ -118,7 +118,7 @@ internal sealed class RosterService(StanzaRouter router, IRosterStore store)
         }
 
         // Only name and groups are the client's to set; subscription state is the server's (RFC 6121 §2.1.2.5).
-        var updated = (existing ?? new RosterItem(contact.ToString(), null, Subscription.None, false, false, false, [])) with
+        var updated = (existing ?? NewItem(contact)) with
         {
             Name = string.IsNullOrEmpty(name) ? null : name,
             Groups = groups,
@@ -155,6 +155,8 @@ internal sealed class RosterService(StanzaRouter router, IRosterStore store)
             await router.Presence.SendSubscriptionAsync(user, contact, SubscriptionRequest.Unsubscribed, cancellationToken);
         }
     }
+
+    private static RosterItem NewItem(Jid contact) => new(contact.ToString(), null, Subscription.None, false, false, false, []);
 
     public static Element ToElement(RosterItem item)
     {
