@@ -58,12 +58,13 @@ public sealed partial class XmppServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Stop first so the accept loops see a shutdown rather than a failure when their sockets close.
+        await stopping.CancelAsync();
         foreach (var listener in listeners)
         {
             await listener.DisposeAsync();
         }
 
-        await stopping.CancelAsync();
         await connections.DrainAsync(TimeSpan.FromSeconds(10));
         await connections.DisposeAsync();
         stopping.Dispose();

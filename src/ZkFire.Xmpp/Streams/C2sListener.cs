@@ -56,7 +56,8 @@ internal sealed partial class C2sListener(C2sContext context, ConnectionTracker 
             {
                 client = await socket!.AcceptAsync(stopping);
             }
-            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException
+                                       || (ex is SocketException { SocketErrorCode: SocketError.OperationAborted } && stopping.IsCancellationRequested))
             {
                 return;
             }
