@@ -50,7 +50,7 @@ public sealed class DifferentialTests(DifferentialFixture fixture, ITestOutputHe
     [SkippableFact]
     public async Task Every_script_scenario_has_a_test()
     {
-        fixture.Require();
+        Prerequisites.Require(await KazooDriver.WhyUnavailableAsync());
         var listed = await KazooDriver.ListScenariosAsync();
 
         Assert.Equal(listed.Order(StringComparer.Ordinal), ScenarioNames.Order(StringComparer.Ordinal));

@@ -566,6 +566,7 @@ def oversized_request(t):
     t.step(a, "create", t.path("too-big"), b"x" * 1048576, note="over jute.maxbuffer: the connection drops")
     # kazoo reconnects on its own, presenting the same session.
     t.step(a, "exists", t.path("too-big"))
+    t.observe("the session survived the dropped connection", a.kz.client_id[0] == a.session_id)
     t.step(a, "exists", t.path("fits"))
 
 

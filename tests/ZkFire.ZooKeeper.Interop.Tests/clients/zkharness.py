@@ -6,7 +6,7 @@ document printed for Apache ZooKeeper can be compared byte for byte with the one
 - zxids become offsets from the scenario's first zxid ("+3"), or "earlier" for older ones, so two servers with
   different histories compare equal;
 - times become "0" / "recent"; session ids become the name of the scenario session that owns them;
-- the scenario's unique root path becomes "{root}";
+- the scenario's unique root name becomes "{root}" (so its root path reads "/{root}");
 - every reply and watch event that reaches a session is logged at the wire, in arrival order, and attached to the
   next step run on that session ("wire"), which is how "the event precedes the reply" is made visible.
 """
@@ -104,21 +104,22 @@ class RawPathCreate:
 
 
 class _PathRequest:
-    """A request whose body is one path and optionally one int, with a decoder for its reply."""
+    """A request whose body is one path and optionally one named int, with a decoder for its reply."""
     def __init__(self, opcode, path, number=None, decode=None):
-        self.type, self.path, self.number, self.decode = opcode, path, number, decode
+        self.type, self.path, self.decode = opcode, path, decode
+        self.number = number  # (name, value) or None
 
     def serialize(self):
         out = bytearray(ser.write_string(self.path))
         if self.number is not None:
-            out += _w_int(self.number)
+            out += _w_int(self.number[1])
         return out
 
     def deserialize(self, buffer, offset):
         return self.decode(buffer, offset) if self.decode else True
 
-    def __repr__(self):
-        return "%s(%r)" % (REQUEST_NAMES.get(self.type, self.type), self.path)
+    def describe(self):
+        return dict([("path", self.path)] + ([self.number] if self.number else []))
 
 
 def CreateContainer(path, data=b""):
@@ -140,16 +141,16 @@ def GetAllChildrenNumber(path):
 
 def AddWatch(path, mode):
     """mode 0 = PERSISTENT, 1 = PERSISTENT_RECURSIVE."""
-    return _PathRequest(106, path, mode)
+    return _PathRequest(106, path, ("mode", mode))
 
 
 def CheckWatches(path, watcher_type):
     """watcher_type 1 = Children, 2 = Data, 3 = Any."""
-    return _PathRequest(17, path, watcher_type)
+    return _PathRequest(17, path, ("watcher_type", watcher_type))
 
 
 def RemoveWatches(path, watcher_type):
-    return _PathRequest(18, path, watcher_type)
+    return _PathRequest(18, path, ("watcher_type", watcher_type))
 
 
 class WhoAmI:
@@ -228,7 +229,6 @@ class Session:
             self.kz._session_id, self.kz._session_passwd = session_id, password
         self.wire = []
         self.consumed = 0
-        self.negotiated_timeout = None
         self.closed = False
         self._hook_connection()
         self.kz.start(timeout=OP_TIMEOUT)
@@ -236,7 +236,7 @@ class Session:
 
     def _hook_connection(self):
         conn = self.kz._connection
-        read_header, invoke = conn._read_header, conn._invoke
+        read_header = conn._read_header
 
         def logging_read_header(timeout):
             header, buffer, offset = read_header(timeout)
@@ -255,13 +255,7 @@ class Session:
                 self.wire.append(["reply", name, path, header.err, self.scenario.zxid(header.zxid)])
             return header, buffer, offset
 
-        def recording_invoke(timeout, request, xid=None):
-            result = invoke(timeout, request, xid)
-            if isinstance(request, ser.Connect):
-                self.negotiated_timeout = result[0].time_out
-            return result
-
-        conn._read_header, conn._invoke = logging_read_header, recording_invoke
+        conn._read_header = logging_read_header
 
     def call(self, op, *args, **kwargs):
         """Runs one request and returns its result; ZooKeeper errors are raised as kazoo exceptions."""
@@ -437,6 +431,8 @@ class Scenario:
             return described
         if hasattr(op, "_asdict"):
             body = {k: v for k, v in op._asdict().items() if k != "watcher"}
+        elif hasattr(op, "describe"):
+            body = op.describe()
         else:
             body = {k: v for k, v in vars(op).items() if k not in ("decode", "type")}
         return [REQUEST_NAMES.get(op.type, type(op).__name__), self.normalise(body)]
