@@ -535,7 +535,8 @@ class Scenario:
 
 
 def sort_children(result):
-    if isinstance(result, list) and all(isinstance(r, str) for r in result):
+    """Sorts a list of names (or of [scheme, user] pairs); for (children, stat) sorts the children."""
+    if isinstance(result, list) and all(isinstance(r, (str, list)) for r in result):
         return sorted(result)
     if isinstance(result, tuple) and result and isinstance(result[0], list):
         return (sorted(result[0]),) + result[1:]
