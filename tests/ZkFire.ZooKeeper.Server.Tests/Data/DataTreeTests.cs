@@ -312,7 +312,7 @@ public sealed class DataTreeTests
         var before = Tree.Get("/")!.Stat;
 
         Assert.Equal(ErrorCode.NoNode, _driver.Apply(_driver.Header(OpCode.Create), new CreateTxn("/missing/c", null, WellKnownAcls.OpenAclUnsafe, false, 1)).Err);
-        Assert.Equal(ErrorCode.NoNode, _driver.Delete("/missing").Err);
+        Assert.Equal(ErrorCode.NoNode, _driver.Delete("/missing/c").Err);
         Assert.Equal(ErrorCode.NoNode, _driver.Apply(_driver.Header(OpCode.SetData), new SetDataTxn("/nope", null, 1)).Err);
         Assert.Equal(ErrorCode.NoNode, _driver.Apply(_driver.Header(OpCode.SetAcl), new SetAclTxn("/nope", WellKnownAcls.OpenAclUnsafe, 1)).Err);
         Assert.Equal(ErrorCode.NodeExists, _driver.Apply(_driver.Header(OpCode.Create), new CreateTxn("/a", null, WellKnownAcls.OpenAclUnsafe, false, 5)).Err);
