@@ -237,6 +237,7 @@ public sealed class WatchManager
         public void Collect(string path, EventType type, ref HashSet<IWatcher>? told, List<WatchNotification> notifications)
         {
             List<IWatcher>? consumed = null;
+            // An empty table (the common case) is not even looked up.
             var atPath = true;
             for (string? at = _byPath.Count > 0 ? path : null; at is not null; at = _recursive > 0 ? ZnodePath.Parent(at) : null, atPath = false)
             {
