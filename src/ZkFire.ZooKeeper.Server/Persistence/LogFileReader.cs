@@ -86,27 +86,53 @@ internal sealed class LogFileReader : IDisposable
     }
 
     /// <summary>
-    /// Whether a record that began a later write survives past the damage at <paramref name="damagedAt"/>. If one
-    /// does, the damaged bytes were fsynced before that write began, so they are corruption, not a torn tail.
+    /// Decides whether damage at <paramref name="damagedAt"/> in the last file is a torn final write (null) or
+    /// corruption (the reason). Only zeros or garbage to the end of the file: torn. Intact records of a later write
+    /// after it: corruption, because a write begins only after the previous one's fsync returned. Intact records of
+    /// the same write after it: torn only if the damage holds a zero-filled sector, the mark of a page that never
+    /// reached the disk because writeback went out of order (etcd's test for torn entries); a flipped bit is not that.
     /// </summary>
-    public bool HasLaterWrite(long damagedAt, long lastGoodZxid)
+    public string? ClassifyDamage(long damagedAt, long lastGoodZxid)
     {
-        var tail = new byte[Length - damagedAt - 1];
-        RandomAccess.Read(_stream.SafeFileHandle, tail, damagedAt + 1);
-        var offset = 0;
+        var tail = new byte[Length - damagedAt];
+        RandomAccess.Read(_stream.SafeFileHandle, tail, damagedAt);
+        var firstIntact = -1;
+        var offset = 1;
         while (offset < tail.Length)
         {
             if (!LogFormat.TryParseRecord(tail.AsSpan(offset), lastGoodZxid, out var size, out var writeStart))
             {
                 offset++;
+                continue;
             }
-            else if (writeStart)
+
+            if (writeStart)
+            {
+                return "a damaged record is followed by records of a later write, so it went bad after it was durable";
+            }
+
+            if (firstIntact < 0)
+            {
+                firstIntact = offset;
+            }
+
+            offset += size;
+        }
+
+        return firstIntact < 0 || HasZeroSector(damagedAt, tail.AsSpan(0, firstIntact))
+            ? null
+            : "a damaged record is followed by intact records";
+    }
+
+    private static bool HasZeroSector(long fileOffset, ReadOnlySpan<byte> region)
+    {
+        const int Sector = 512;
+        var start = (int)((Sector - (fileOffset % Sector)) % Sector);
+        for (; start + Sector <= region.Length; start += Sector)
+        {
+            if (!region.Slice(start, Sector).ContainsAnyExcept((byte)0))
             {
                 return true;
-            }
-            else
-            {
-                offset += size;
             }
         }
 

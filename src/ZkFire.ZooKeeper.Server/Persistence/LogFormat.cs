@@ -11,8 +11,8 @@ namespace ZkFire.ZooKeeper.Server.Persistence;
 /// record = length and flags (4) | crc32c of (length and flags, zxid, payload) (4) | zxid (8) | payload (length)
 /// </code>
 /// The top bit of the length marks the first record of one write-and-fsync. Recovery needs it to tell a torn
-/// final write (page cache may persist a later page of that write before an earlier one) from damage to data that
-/// an fsync had already made durable: a write begins only after the previous one's fsync returned.
+/// final write from damage to data that an fsync had already made durable: a write begins only after the previous
+/// one's fsync returned (see <see cref="LogFileReader.ClassifyDamage"/>).
 /// </summary>
 internal static class LogFormat
 {

@@ -548,9 +548,10 @@ public sealed class TransactionLog : IAsyncDisposable
                     throw new TransactionLogCorruptException(path, truncateAt, "a record's checksum or zxid order does not hold");
                 }
 
-                if (reader.HasLaterWrite(truncateAt, lastZxid))
+                var reason = reader.ClassifyDamage(truncateAt, lastZxid);
+                if (reason is not null)
                 {
-                    throw new TransactionLogCorruptException(path, truncateAt, "a damaged record is followed by records of a later write");
+                    throw new TransactionLogCorruptException(path, truncateAt, reason);
                 }
             }
         }
