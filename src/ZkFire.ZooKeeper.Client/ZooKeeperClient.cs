@@ -99,9 +99,13 @@ public sealed partial class ZooKeeperClient : IAsyncDisposable
     /// <summary>Creates a znode and returns its path (with the sequence number of a sequential mode).</summary>
     /// <param name="ttl">Milliseconds; required by the TTL modes, refused by the others (the server needs
     /// zookeeper.extendedTypesEnabled).</param>
-    public async Task<string> CreateAsync(
-        string path, byte[]? data, IReadOnlyList<Acl> acl, CreateMode mode, long ttl = -1, CancellationToken cancellationToken = default) =>
-        (await CreateCoreAsync(path, data, acl, mode, ttl, withStat: false, cancellationToken).ConfigureAwait(false)).Path;
+    public Task<string> CreateAsync(
+        string path, byte[]? data, IReadOnlyList<Acl> acl, CreateMode mode, long ttl = -1, CancellationToken cancellationToken = default)
+    {
+        return PathOf(CreateCoreAsync(path, data, acl, mode, ttl, withStat: false, cancellationToken));
+
+        static async Task<string> PathOf(Task<Create2Response> create) => (await create.ConfigureAwait(false)).Path;
+    }
 
     /// <summary>Creates a znode and returns its path and its stat (create2).</summary>
     public Task<Create2Response> Create2Async(
@@ -250,19 +254,24 @@ public sealed partial class ZooKeeperClient : IAsyncDisposable
     /// Applies write ops (built with <see cref="MultiOp"/>'s factories, client paths) atomically. When one fails,
     /// nothing is applied and a <see cref="KeeperException"/> carries its code and every op's result.
     /// </summary>
-    public async Task<IReadOnlyList<MultiResult>> MultiAsync(IEnumerable<MultiOp> ops, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<MultiResult>> MultiAsync(IEnumerable<MultiOp> ops, CancellationToken cancellationToken = default)
     {
         var (request, paths) = ToServerOps(ops, read: false);
-        var results = await SubmitAsync(OpCode.Multi, request, null, ParseMulti, cancellationToken).ConfigureAwait(false);
-        for (var i = 0; i < results.Count; i++)
-        {
-            if (results[i].Err != ErrorCode.Ok)
-            {
-                throw new KeeperException(results[i].Err, i < paths.Count ? paths[i] : null, results);
-            }
-        }
+        return ThrowOnFailure(SubmitAsync(OpCode.Multi, request, null, ParseMulti, cancellationToken), paths);
 
-        return results;
+        static async Task<IReadOnlyList<MultiResult>> ThrowOnFailure(Task<IReadOnlyList<MultiResult>> multi, List<string> paths)
+        {
+            var results = await multi.ConfigureAwait(false);
+            for (var i = 0; i < results.Count; i++)
+            {
+                if (results[i].Err != ErrorCode.Ok)
+                {
+                    throw new KeeperException(results[i].Err, i < paths.Count ? paths[i] : null, results);
+                }
+            }
+
+            return results;
+        }
     }
 
     /// <summary>Reads several nodes in one round trip (getData and getChildren ops); each op succeeds or fails alone.</summary>
