@@ -16,7 +16,9 @@ public sealed partial class ZooKeeperClient
     private const int SetWatchesMaxLength = 128 * 1024;
 
     // Java waits up to a second (at random) before each reconnect, so clients cut off together do not all come
-    // back at once, and a second more after every host has failed in a row.
+    // back at once, and a second more after every host has failed in a row. Both pauses are capped at a tenth of
+    // the session timeout here: after a read timeout (two thirds of it) a short session would otherwise expire
+    // while the client is still pausing.
     private const int ReconnectJitterMs = 1000;
     private const int RoundFailedDelayMs = 1000;
 
@@ -38,8 +40,9 @@ public sealed partial class ZooKeeperClient
             {
                 if (!firstAttempt)
                 {
-                    await Task.Delay(Random.Shared.Next(ReconnectJitterMs) + (roundFailed ? RoundFailedDelayMs : 0), closeToken)
-                        .ConfigureAwait(false);
+                    var cap = Math.Max(1, Volatile.Read(ref _negotiatedTimeoutMs) / 10);
+                    var pause = Random.Shared.Next(Math.Min(ReconnectJitterMs, cap)) + (roundFailed ? Math.Min(RoundFailedDelayMs, cap) : 0);
+                    await Task.Delay(pause, closeToken).ConfigureAwait(false);
                 }
 
                 firstAttempt = false;
@@ -411,7 +414,7 @@ public sealed partial class ZooKeeperClient
     {
         var readTimeout = Volatile.Read(ref _negotiatedTimeoutMs) * 2 / 3;
         var pingInterval = readTimeout / 2;
-        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(Math.Clamp(pingInterval / 4, 10, 500)));
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(Math.Clamp(pingInterval / 8, 10, 500)));
         while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
         {
             var now = Environment.TickCount64;

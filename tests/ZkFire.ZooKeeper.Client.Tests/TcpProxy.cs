@@ -12,10 +12,9 @@ public sealed class TcpProxy : IAsyncDisposable
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly DnsEndPoint _target;
     private readonly CancellationTokenSource _stop = new();
-    private readonly List<Socket> _sockets = [];
+    private readonly List<Relay> _relays = [];
     private readonly Task _accepting;
     private volatile bool _refusing;
-    private volatile TaskCompletionSource? _frozen;
 
     private TcpProxy(DnsEndPoint target)
     {
@@ -36,32 +35,23 @@ public sealed class TcpProxy : IAsyncDisposable
     }
 
     /// <summary>Drops every relayed connection.</summary>
-    public void Cut()
-    {
-        lock (_sockets)
-        {
-            foreach (var socket in _sockets)
-            {
-                socket.Dispose();
-            }
-
-            _sockets.Clear();
-        }
-    }
+    public void Cut() => ForEachRelay(relay => relay.Dispose(), clear: true);
 
     /// <summary>While refusing, new connections are accepted and closed at once.</summary>
     public void Refuse(bool refuse) => _refusing = refuse;
 
-    /// <summary>Stops relaying bytes (in both directions) without closing anything, like a dead network.</summary>
-    public void Freeze() => _frozen ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+    /// <summary>
+    /// Stops relaying bytes on the connections open now (in both directions) without closing them, like a dead
+    /// network; connections made later relay normally.
+    /// </summary>
+    public void Freeze() => ForEachRelay(relay => relay.Freeze(), clear: false);
 
-    public void Thaw() => Interlocked.Exchange(ref _frozen, null)?.TrySetResult();
+    public void Thaw() => ForEachRelay(relay => relay.Thaw(), clear: false);
 
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
         _listener.Stop();
-        Thaw();
         Cut();
         try
         {
@@ -98,40 +88,72 @@ public sealed class TcpProxy : IAsyncDisposable
                 continue;
             }
 
-            lock (_sockets)
+            var relay = new Relay(client, upstream);
+            lock (_relays)
             {
-                _sockets.Add(client);
-                _sockets.Add(upstream);
+                _relays.Add(relay);
             }
 
-            _ = RelayAsync(client, upstream);
-            _ = RelayAsync(upstream, client);
+            relay.Start();
         }
     }
 
-    private async Task RelayAsync(Socket from, Socket to)
+    private void ForEachRelay(Action<Relay> action, bool clear)
     {
-        var buffer = new byte[16 * 1024];
-        try
+        lock (_relays)
         {
-            int read;
-            while ((read = await from.ReceiveAsync(buffer, SocketFlags.None)) > 0)
+            _relays.ForEach(action);
+            if (clear)
             {
-                if (_frozen is { } frozen)
-                {
-                    await frozen.Task;
-                }
-
-                await to.SendAsync(buffer.AsMemory(0, read), SocketFlags.None);
+                _relays.Clear();
             }
         }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+    }
+
+    private sealed class Relay(Socket client, Socket upstream) : IDisposable
+    {
+        private volatile TaskCompletionSource? _frozen;
+
+        public void Start()
         {
+            _ = PumpAsync(client, upstream);
+            _ = PumpAsync(upstream, client);
         }
-        finally
+
+        public void Freeze() => _frozen ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Thaw() => Interlocked.Exchange(ref _frozen, null)?.TrySetResult();
+
+        public void Dispose()
         {
-            from.Dispose();
-            to.Dispose();
+            client.Dispose();
+            upstream.Dispose();
+            Thaw();
+        }
+
+        private async Task PumpAsync(Socket from, Socket to)
+        {
+            var buffer = new byte[16 * 1024];
+            try
+            {
+                int read;
+                while ((read = await from.ReceiveAsync(buffer, SocketFlags.None)) > 0)
+                {
+                    if (_frozen is { } frozen)
+                    {
+                        await frozen.Task;
+                    }
+
+                    await to.SendAsync(buffer.AsMemory(0, read), SocketFlags.None);
+                }
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+            }
+            finally
+            {
+                Dispose();
+            }
         }
     }
 }

@@ -250,12 +250,14 @@ public abstract class ZooKeeperClientSuite(IZooKeeperEndpoint server) : IAsyncLi
         await zk.CreateAsync(P("a"), null, Open, CreateMode.Persistent, cancellationToken: Timeout);
 
         var before = await zk.GetAclAsync(P("a"), Timeout);
+        await AssertCode(ErrorCode.BadVersion, () => zk.SetAclAsync(P("a"), Open, 3, Timeout));
         var stat = await zk.SetAclAsync(P("a"), WellKnownAcls.ReadAclUnsafe, 0, Timeout);
 
         Assert.Equal(Open, before.Acl);
         Assert.Equal(1, stat.Aversion);
+        Assert.Equal(WellKnownAcls.ReadAclUnsafe, (await zk.GetAclAsync(P("a"), Timeout)).Acl);
         await AssertCode(ErrorCode.NoAuth, () => zk.SetDataAsync(P("a"), Bytes("x"), cancellationToken: Timeout));
-        await AssertCode(ErrorCode.BadVersion, () => zk.SetAclAsync(P("a"), Open, 0, Timeout));
+        await AssertCode(ErrorCode.NoAuth, () => zk.SetAclAsync(P("a"), Open, cancellationToken: Timeout));
         await AssertCode(ErrorCode.InvalidAcl,
             () => zk.CreateAsync(P("b"), null, WellKnownAcls.CreatorAllAcl, CreateMode.Persistent, cancellationToken: Timeout));
     }
@@ -408,19 +410,20 @@ public abstract class ZooKeeperClientSuite(IZooKeeperEndpoint server) : IAsyncLi
     {
         var writer = await ConnectAsync();
         var reader = await ConnectAsync();
-        var events = new EventRecorder();
+        var writerEvents = new EventRecorder();
+        var readerEvents = new EventRecorder();
         await writer.CreateAsync(P("a"), null, Open, CreateMode.Persistent, cancellationToken: Timeout);
-        await reader.GetDataAsync(P("a"), events.Watcher, Timeout);
-        await writer.ExistsAsync(P("a"), events.Watcher, Timeout);
+        await reader.GetDataAsync(P("a"), readerEvents.Watcher, Timeout);
+        await writer.ExistsAsync(P("a"), writerEvents.Watcher, Timeout);
 
-        // The writer's own reply, and the reader's read that sees the change, both follow the event.
+        // The writer's own reply, and a read of the other session that sees the change, both follow the event.
         await writer.SetDataAsync(P("a"), Bytes("1"), cancellationToken: Timeout);
-        Assert.Single(events.DrainNodeEvents());
+        Assert.Single(writerEvents.DrainNodeEvents());
         await reader.SyncAsync(P("a"), Timeout);
         var data = await reader.GetDataAsync(P("a"), cancellationToken: Timeout);
 
         Assert.Equal(1, data.Stat.Version);
-        Assert.Single(events.DrainNodeEvents());
+        Assert.Single(readerEvents.DrainNodeEvents());
     }
 
     [SkippableFact]
@@ -661,18 +664,18 @@ public abstract class ZooKeeperClientSuite(IZooKeeperEndpoint server) : IAsyncLi
     {
         await using var proxy = TcpProxy.Start(server.ConnectString);
         var states = new EventRecorder();
-        var zk = await ConnectAsync(events: states, hosts: proxy.ConnectString, sessionTimeout: TimeSpan.FromSeconds(3));
+        var zk = await ConnectAsync(events: states, hosts: proxy.ConnectString, sessionTimeout: TimeSpan.FromSeconds(6));
         var sessionId = zk.SessionId;
 
+        // Pings go every 2 s; with nothing heard for 4 s (two thirds of the timeout) the client gives the
+        // connection up and has 2 s left to reach a server before the session expires.
         proxy.Freeze();
         var frozenAt = DateTime.UtcNow;
         await states.NextStateAsync(KeeperState.Disconnected, Timeout);
         var detectedAfter = DateTime.UtcNow - frozenAt;
-        proxy.Cut();
-        proxy.Thaw();
         await states.NextStateAsync(KeeperState.SyncConnected, Timeout);
 
-        Assert.InRange(detectedAfter, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3));
+        Assert.InRange(detectedAfter, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(5));
         Assert.Equal(sessionId, zk.SessionId);
         Assert.NotNull(await zk.ExistsAsync("/", cancellationToken: Timeout));
     }
