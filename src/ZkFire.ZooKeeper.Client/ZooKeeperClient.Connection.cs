@@ -190,7 +190,7 @@ public sealed partial class ZooKeeperClient
         Task[] loops = [ReadLoopAsync(connection, stop.Token), WriteLoopAsync(connection, stop.Token), HeartbeatAsync(connection, stop.Token)];
         var first = await Task.WhenAny(loops).ConfigureAwait(false);
         await stop.CancelAsync().ConfigureAwait(false);
-        connection.Dispose();
+        connection.Abort();
         try
         {
             await Task.WhenAll(loops).ConfigureAwait(false);
@@ -370,7 +370,9 @@ public sealed partial class ZooKeeperClient
         switch (packet.SpecialXid)
         {
             case 0:
-                packet.Xid = Interlocked.Increment(ref _xid);
+                // Only this (single) writer numbers packets. Like Java, wrap to 1: negative xids are reserved.
+                _xid = _xid == int.MaxValue ? 1 : _xid + 1;
+                packet.Xid = _xid;
                 lock (connection.Pending)
                 {
                     connection.Pending.Enqueue(packet);
@@ -445,8 +447,10 @@ public sealed partial class ZooKeeperClient
             ClientState.AuthFailed => ErrorCode.AuthFailed,
             _ => ErrorCode.ConnectionLoss,
         };
-        if (terminal is not null)
+        if (terminal is { } final)
         {
+            // The state first, so a request that finds the queue closed reports why.
+            _state = final;
             _outgoing.Writer.TryComplete();
         }
 
@@ -472,10 +476,9 @@ public sealed partial class ZooKeeperClient
             packet.Fail(this, err);
         }
 
-        if (terminal is { } state)
+        if (terminal is not null)
         {
-            _state = state;
-            PostState(state == ClientState.Expired ? KeeperState.Expired : KeeperState.AuthFailed);
+            PostState(terminal == ClientState.Expired ? KeeperState.Expired : KeeperState.AuthFailed);
             _firstConnect.TrySetException(new KeeperException(err));
         }
         else if (established && !_closing)
@@ -525,6 +528,10 @@ public sealed partial class ZooKeeperClient
             set => Volatile.Write(ref _lastSend, value);
         }
 
+        /// <summary>Closes the socket, which makes outstanding reads and writes fail at once instead of flushing.</summary>
+        public void Abort() => _socket.Dispose();
+
+        /// <summary>Closes everything; call once no loop uses the pipes any more.</summary>
         public void Dispose()
         {
             if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -532,8 +539,7 @@ public sealed partial class ZooKeeperClient
                 return;
             }
 
-            // Closing the socket first makes outstanding reads and writes fail at once instead of flushing.
-            _socket.Dispose();
+            Abort();
             try
             {
                 Input.Complete();

@@ -452,19 +452,19 @@ public sealed partial class ZooKeeperClient : IAsyncDisposable
     private Task<TResult> Submit<TRequest, TResult>(RequestPacket<TRequest, TResult> packet, CancellationToken cancellationToken)
         where TRequest : IJuteRecord<TRequest>
     {
-        if (_closing)
+        if (_closing || !_outgoing.Writer.TryWrite(packet))
         {
-            packet.Fail(this, _terminal is null && _dispose?.IsCompleted != true ? ErrorCode.ConnectionLoss : TerminalError);
-        }
-        else if (!_outgoing.Writer.TryWrite(packet))
-        {
-            packet.Fail(this, TerminalError);
+            // While closing, the outcome is a lost connection; once closed for good, Java's answer is SessionExpired.
+            packet.Fail(this, _state switch
+            {
+                ClientState.AuthFailed => ErrorCode.AuthFailed,
+                ClientState.Expired or ClientState.Closed => ErrorCode.SessionExpired,
+                _ => ErrorCode.ConnectionLoss,
+            });
         }
 
         return cancellationToken.CanBeCanceled ? packet.Task.WaitAsync(cancellationToken) : packet.Task;
     }
-
-    private ErrorCode TerminalError => _terminal == ClientState.AuthFailed ? ErrorCode.AuthFailed : ErrorCode.SessionExpired;
 
     private async Task CloseAsync()
     {
@@ -488,6 +488,11 @@ public sealed partial class ZooKeeperClient : IAsyncDisposable
         _closing = true;
         await _closeCts.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(false);
+        if (_terminal is null)
+        {
+            _state = ClientState.Closed;
+        }
+
         _outgoing.Writer.TryComplete();
         while (_outgoing.Reader.TryRead(out var packet))
         {
@@ -496,7 +501,6 @@ public sealed partial class ZooKeeperClient : IAsyncDisposable
 
         if (_terminal is null)
         {
-            _state = ClientState.Closed;
             LogClosed(_logger, _sessionId);
             PostState(KeeperState.Closed);
         }

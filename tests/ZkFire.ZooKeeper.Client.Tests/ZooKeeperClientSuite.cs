@@ -636,6 +636,35 @@ public abstract class ZooKeeperClientSuite(IZooKeeperEndpoint server) : IAsyncLi
     }
 
     [SkippableFact]
+    public async Task Many_watches_and_persistent_ones_are_rearmed_in_batches_after_a_reconnect()
+    {
+        await using var proxy = TcpProxy.Start(server.ConnectString);
+        var admin = await ConnectAsync();
+        var states = new EventRecorder();
+        var zk = await ConnectAsync(events: states, hosts: proxy.ConnectString);
+        var exists = new EventRecorder();
+        var recursive = new EventRecorder();
+        await zk.CreateAsync(P("tree"), null, Open, CreateMode.Persistent, cancellationToken: Timeout);
+        await zk.AddWatchAsync(P("tree"), recursive.Watcher, AddWatchMode.PersistentRecursive, Timeout);
+
+        // About 200 characters a path: 6000 of them are more than the server takes in one packet (1 MiB), so
+        // re-arming them only works if SetWatches is split.
+        var padding = new string('p', 150);
+        var paths = Enumerable.Range(0, 6000).Select(i => P($"{padding}-{i}")).ToList();
+        await Task.WhenAll(paths.Select(path => zk.ExistsAsync(path, exists.Watcher, Timeout)));
+        proxy.Cut();
+        await states.NextStateAsync(KeeperState.Disconnected, Timeout);
+        await states.NextStateAsync(KeeperState.SyncConnected, Timeout);
+        await admin.CreateAsync(paths[0], null, Open, CreateMode.Persistent, cancellationToken: Timeout);
+        await admin.CreateAsync(paths[^1], null, Open, CreateMode.Persistent, cancellationToken: Timeout);
+        await admin.CreateAsync(P("tree/kid"), null, Open, CreateMode.Persistent, cancellationToken: Timeout);
+
+        Assert.Equal(new WatchedEvent(EventType.NodeCreated, KeeperState.SyncConnected, paths[0]), await exists.NextNodeEventAsync(Timeout));
+        Assert.Equal(new WatchedEvent(EventType.NodeCreated, KeeperState.SyncConnected, paths[^1]), await exists.NextNodeEventAsync(Timeout));
+        Assert.Equal(new WatchedEvent(EventType.NodeCreated, KeeperState.SyncConnected, P("tree/kid")), await recursive.NextNodeEventAsync(Timeout));
+    }
+
+    [SkippableFact]
     public async Task Requests_in_flight_or_queued_while_disconnected_fail_with_connection_loss()
     {
         await using var proxy = TcpProxy.Start(server.ConnectString);
