@@ -55,12 +55,13 @@ public sealed partial class ZooKeeperClient
                     await RunConnectionAsync(connection, closeToken).ConfigureAwait(false);
                 }
             }
-            catch (OperationCanceledException) when (closeToken.IsCancellationRequested)
-            {
-            }
-            catch (Exception ex)
+            catch (Exception ex) when (!_closing)
             {
                 LogConnectionLost(_logger, host.Host, host.Port, ex.Message);
+            }
+            catch (Exception)
+            {
+                // Closing: the server ends the connection after closeSession, or we cancelled it ourselves.
             }
             finally
             {
