@@ -169,7 +169,6 @@ public sealed partial class ZooKeeperClient
         var readOnly = response.ReadOnly == true;
         _state = readOnly ? ClientState.ConnectedReadOnly : ClientState.Connected;
         LogSessionEstablished(_logger, response.SessionId, host.Host, host.Port, response.Timeout, readOnly);
-        PostState(readOnly ? KeeperState.ConnectedReadOnly : KeeperState.SyncConnected);
         _firstConnect.TrySetResult();
         return true;
     }
@@ -181,10 +180,19 @@ public sealed partial class ZooKeeperClient
         connection.LastReceive = connection.LastSend = Environment.TickCount64;
 
         // Credentials and watches go first, so every request after them runs as the same identity and no change
-        // made while we were away goes unreported.
-        foreach (var packet in PrimePackets())
+        // made while we were away goes unreported. The connected state is announced once the server has taken
+        // the last watch batch: a watcher that sees SyncConnected can rely on its watches being armed again.
+        var connected = _state == ClientState.ConnectedReadOnly ? KeeperState.ConnectedReadOnly : KeeperState.SyncConnected;
+        var announced = false;
+        foreach (var packet in PrimePackets(new AnnounceState(connected)))
         {
+            announced |= packet.Op is OpCode.SetWatches or OpCode.SetWatches2;
             Write(connection, packet);
+        }
+
+        if (!announced)
+        {
+            PostState(connected);
         }
 
         await connection.Output.FlushAsync(stop.Token).ConfigureAwait(false);
@@ -204,7 +212,8 @@ public sealed partial class ZooKeeperClient
         await first.ConfigureAwait(false);
     }
 
-    private IEnumerable<Packet> PrimePackets()
+    /// <summary>Auth packets, then SetWatches batches; the last batch carries <paramref name="lastBatchHook"/>.</summary>
+    private IEnumerable<Packet> PrimePackets(WatchHook lastBatchHook)
     {
         AuthPacket[] credentials;
         lock (_authInfo)
@@ -218,7 +227,18 @@ public sealed partial class ZooKeeperClient
                 OpCode.Auth, credential, null, NoReply, specialXid: SpecialXid.Auth, awaited: false);
         }
 
+        var batches = WatchBatches();
+        for (var i = 0; i < batches.Count; i++)
+        {
+            yield return SetWatchesPacket(batches[i], i == batches.Count - 1 ? lastBatchHook : null);
+        }
+    }
+
+    /// <summary>The client's watches by kind, cut into batches that each fit in one packet.</summary>
+    private List<List<string>[]> WatchBatches()
+    {
         var watches = Watches.Snapshot();
+        var batches = new List<List<string>[]>();
         var batch = watches.Select(_ => new List<string>()).ToArray();
         var length = 0;
         for (var kind = 0; kind < watches.Length; kind++)
@@ -230,7 +250,7 @@ public sealed partial class ZooKeeperClient
                 length += serverPath.Length;
                 if (length >= SetWatchesMaxLength)
                 {
-                    yield return SetWatchesPacket(batch);
+                    batches.Add(batch);
                     batch = watches.Select(_ => new List<string>()).ToArray();
                     length = 0;
                 }
@@ -239,22 +259,24 @@ public sealed partial class ZooKeeperClient
 
         if (length > 0)
         {
-            yield return SetWatchesPacket(batch);
+            batches.Add(batch);
         }
+
+        return batches;
     }
 
     /// <summary>SetWatches2 only when persistent watches need it, so servers older than 3.6 keep working.</summary>
-    private Packet SetWatchesPacket(List<string>[] batch)
+    private Packet SetWatchesPacket(List<string>[] batch, WatchHook? hook)
     {
         var zxid = Volatile.Read(ref _lastZxid);
         var (data, exist, child) = (batch[(int)WatchKind.Data], batch[(int)WatchKind.Exist], batch[(int)WatchKind.Child]);
         var (persistent, recursive) = (batch[(int)WatchKind.Persistent], batch[(int)WatchKind.PersistentRecursive]);
         return persistent.Count == 0 && recursive.Count == 0
             ? new RequestPacket<SetWatches, NoBody>(
-                OpCode.SetWatches, new SetWatches(zxid, data, exist, child), null, NoReply,
+                OpCode.SetWatches, new SetWatches(zxid, data, exist, child), null, NoReply, hook,
                 specialXid: SpecialXid.SetWatches, awaited: false)
             : new RequestPacket<SetWatches2, NoBody>(
-                OpCode.SetWatches2, new SetWatches2(zxid, data, exist, child, persistent, recursive), null, NoReply,
+                OpCode.SetWatches2, new SetWatches2(zxid, data, exist, child, persistent, recursive), null, NoReply, hook,
                 specialXid: SpecialXid.SetWatches, awaited: false);
     }
 
@@ -486,6 +508,20 @@ public sealed partial class ZooKeeperClient
         {
             _state = ClientState.Connecting;
             PostState(KeeperState.Disconnected);
+        }
+    }
+
+    /// <summary>Announces the connected state when the reply it rides on arrives (not when the connection fails).</summary>
+    private sealed class AnnounceState(KeeperState state) : WatchHook
+    {
+        public override ErrorCode Apply(ZooKeeperClient client, ErrorCode err)
+        {
+            if (err == ErrorCode.Ok)
+            {
+                client.PostState(state);
+            }
+
+            return err;
         }
     }
 
