@@ -97,7 +97,7 @@ internal sealed partial class RequestProcessor
                 break;
             case OpCode.WhoAmI:
                 ReadRequest<NoBody, WhoAmIResponse>(packet, static (_, c) =>
-                    new WhoAmIResponse([.. c.AuthIds.Select(id => new ClientInfo(id.Scheme, AuthenticationSchemes.UserName(id)))]));
+                    new WhoAmIResponse([.. c.AuthIds.Select(id => new ClientInfo(id.Scheme, AuthProviders.UserName(id)))]));
                 break;
             case OpCode.Sync:
                 ReadRequest<SyncRequest, SyncResponse>(packet, static (r, _) => new SyncResponse(r.Path));

@@ -82,12 +82,12 @@ internal sealed partial class RequestProcessor
     {
         var node = tree.Get(request.Path) ?? throw new KeeperException(ErrorCode.NoNode);
         var acl = node.Acl;
-        if (!AuthenticationSchemes.Allows(acl, Perms.Read | Perms.Admin, channel.AuthIds))
+        if (!AuthProviders.Allows(acl, Perms.Read | Perms.Admin, channel.AuthIds))
         {
             throw new KeeperException(ErrorCode.NoAuth);
         }
 
-        if (!AuthenticationSchemes.Allows(acl, Perms.Admin, channel.AuthIds))
+        if (!AuthProviders.Allows(acl, Perms.Admin, channel.AuthIds))
         {
             acl = [.. acl.Select(entry => entry.Id.Scheme == DigestAuthentication.Scheme
                 ? entry with { Id = entry.Id with { Identity = MaskDigest(entry.Id.Identity) } }
@@ -228,7 +228,7 @@ internal sealed partial class RequestProcessor
     private DataNode Readable(string path, IClientChannel channel)
     {
         var node = tree.Get(path) ?? throw new KeeperException(ErrorCode.NoNode);
-        return AuthenticationSchemes.Allows(node.Acl, Perms.Read, channel.AuthIds) ? node : throw new KeeperException(ErrorCode.NoAuth);
+        return AuthProviders.Allows(node.Acl, Perms.Read, channel.AuthIds) ? node : throw new KeeperException(ErrorCode.NoAuth);
     }
 
     /// <summary>Java's <c>id.replaceAll(":.*", ":x")</c>: everything from the first colon becomes <c>:x</c>.</summary>

@@ -29,7 +29,7 @@ internal sealed partial class RequestProcessor
     private readonly SessionTracker sessions;
     private readonly DurabilityGate gate;
     private readonly TxnPreparer preparer;
-    private readonly AuthenticationSchemes schemes;
+    private readonly AuthProviders schemes;
     private readonly ZooKeeperServerOptions options;
     private readonly ServerStats stats;
     private readonly TimeProvider time;
@@ -60,7 +60,7 @@ internal sealed partial class RequestProcessor
         this.time = time;
         this.logger = logger;
         preparer = new TxnPreparer(tree, sessions, options);
-        schemes = new AuthenticationSchemes(options.SuperDigest);
+        schemes = new AuthProviders(options.SuperDigest);
         lastZxid = Math.Max(tree.LastProcessedZxid, log.LastZxid);
     }
 

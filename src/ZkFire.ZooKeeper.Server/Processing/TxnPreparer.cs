@@ -46,7 +46,7 @@ internal sealed class TxnPreparer(DataTree tree, SessionTracker sessions, ZooKee
 
         CheckSession(caller.SessionId, ephemeral: mode.IsEphemeral);
         var parentPath = ParentForCreate(path);
-        var fixedAcl = AuthenticationSchemes.Fixup(acl, caller.AuthIds) ?? throw new KeeperException(ErrorCode.InvalidAcl);
+        var fixedAcl = AuthProviders.Fixup(acl, caller.AuthIds) ?? throw new KeeperException(ErrorCode.InvalidAcl);
         var parent = changes.Get(parentPath);
         CheckAcl(parent.Acl, Perms.Create, caller);
         if (mode.IsSequential)
@@ -136,7 +136,7 @@ internal sealed class TxnPreparer(DataTree tree, SessionTracker sessions, ZooKee
     {
         CheckSession(caller.SessionId);
         ValidatePath(request.Path);
-        var acl = AuthenticationSchemes.Fixup(request.Acl, caller.AuthIds) ?? throw new KeeperException(ErrorCode.InvalidAcl);
+        var acl = AuthProviders.Fixup(request.Acl, caller.AuthIds) ?? throw new KeeperException(ErrorCode.InvalidAcl);
         var node = changes.Get(request.Path);
         CheckAcl(node.Acl, Perms.Admin, caller);
         var version = CheckVersion(node.Stat.Aversion, request.Version);
@@ -232,7 +232,7 @@ internal sealed class TxnPreparer(DataTree tree, SessionTracker sessions, ZooKee
 
     private static void CheckAcl(IReadOnlyList<Acl> acl, Perms perm, Caller caller)
     {
-        if (!AuthenticationSchemes.Allows(acl, perm, caller.AuthIds))
+        if (!AuthProviders.Allows(acl, perm, caller.AuthIds))
         {
             throw new KeeperException(ErrorCode.NoAuth);
         }

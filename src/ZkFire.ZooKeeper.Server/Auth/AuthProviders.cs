@@ -11,7 +11,7 @@ namespace ZkFire.ZooKeeper.Server.Auth;
 /// <c>auth</c> pseudo-schemes of ACLs, and the <c>super</c> id: checking ACLs, validating and expanding ACLs being set,
 /// and turning auth packets into ids, with ZooKeeper's exact rules (which clients and stored ACLs rely on).
 /// </summary>
-internal sealed class AuthenticationSchemes(string? superDigest)
+internal sealed class AuthProviders(string? superDigest)
 {
     public const string World = "world";
     public const string Anyone = "anyone";
