@@ -122,7 +122,7 @@ internal sealed class FourLetterWords(
         var (watches, _, _) = tree.Watches.Counts;
         Line("version", Version);
         Line("server_state", "standalone");
-        Line("ephemerals_count", tree.SessionsWithEphemerals.Sum(s => tree.EphemeralPaths(s).Count));
+        Line("ephemerals_count", tree.EphemeralCount);
         Line("num_alive_connections", connections().Count);
         Line("avg_latency", JavaDouble(average));
         Line("outstanding_requests", 0);
@@ -135,7 +135,7 @@ internal sealed class FourLetterWords(
         Line("min_latency", min);
         Line("max_latency", max);
         Line("uptime", System.Environment.TickCount64 - started);
-        Line("approximate_data_size", 0);
+        Line("approximate_data_size", tree.ApproximateDataSize);
         Line("open_file_descriptor_count", OpenFileDescriptors());
         Line("max_file_descriptor_count", 0);
         Line("last_client_response_size", -1);

@@ -37,7 +37,8 @@ internal sealed partial class RequestProcessor
             tree.Watches.AddDataWatch(request.Path, channel);
         }
 
-        var data = node.Data;
+        // A znode created with null data answers with a null buffer, as ZooKeeper keeps it.
+        var data = node.DataIsNull ? null : node.Data;
         stats.RecordRead(request.Path, data?.Length ?? 0);
         return new GetDataResponse(data, node.ToStat());
     }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using ZkFire.Jute;
+using ZkFire.ZooKeeper.Server.Data;
 
 namespace ZkFire.ZooKeeper.Server.Processing;
 
@@ -39,26 +40,11 @@ internal static class TxnCodec
     {
         var reader = new JuteReader(entry);
         var header = TxnHeader.Read(ref reader);
+        var body = entry[reader.Position..];
         // A closeSession logged without its paths (closeSessionTxn disabled, or an older server) has no record.
-        var txn = reader.IsAtEnd && header.Type == OpCode.CloseSession ? null : ReadRecord(header.Type, ref reader);
+        var txn = body.IsEmpty && header.Type == OpCode.CloseSession ? null : TxnRecords.Read(header.Type, body);
         return (header, txn);
     }
-
-    public static object ReadRecord(OpCode type, ref JuteReader reader) => type switch
-    {
-        OpCode.Create or OpCode.Create2 => CreateTxn.Read(ref reader),
-        OpCode.CreateContainer => CreateContainerTxn.Read(ref reader),
-        OpCode.CreateTtl => CreateTtlTxn.Read(ref reader),
-        OpCode.Delete or OpCode.DeleteContainer => DeleteTxn.Read(ref reader),
-        OpCode.SetData => SetDataTxn.Read(ref reader),
-        OpCode.SetAcl => SetAclTxn.Read(ref reader),
-        OpCode.Check => CheckVersionTxn.Read(ref reader),
-        OpCode.Multi => MultiTxn.Read(ref reader),
-        OpCode.CreateSession => CreateSessionTxn.Read(ref reader),
-        OpCode.CloseSession => CloseSessionTxn.Read(ref reader),
-        OpCode.Error => ErrorTxn.Read(ref reader),
-        _ => throw new JuteException($"Transaction type {(int)type} is unknown."),
-    };
 
     private static void WriteRecord(ref JuteWriter writer, object txn)
     {

@@ -38,7 +38,7 @@ internal sealed class TxnPreparer(DataTree tree, SessionTracker sessions, ZooKee
             throw new KeeperException(ErrorCode.Unimplemented);
         }
 
-        var ttlValid = mode.IsTtl ? ttl is > 0 and <= EphemeralOwner.MaxTtl : ttl < 0;
+        var ttlValid = mode.IsTtl ? EphemeralOwner.IsValidTtl(ttl) : ttl < 0;
         if (!ttlValid)
         {
             throw new KeeperException(ErrorCode.BadArguments);
@@ -60,7 +60,7 @@ internal sealed class TxnPreparer(DataTree tree, SessionTracker sessions, ZooKee
             throw new KeeperException(ErrorCode.NodeExists);
         }
 
-        if (EphemeralOwner.IsSession(parent.Stat.EphemeralOwner, options.ExtendedTypesEnabled))
+        if (IsSessionOwned(parent.Stat.EphemeralOwner))
         {
             throw new KeeperException(ErrorCode.NoChildrenForEphemerals);
         }
@@ -111,7 +111,7 @@ internal sealed class TxnPreparer(DataTree tree, SessionTracker sessions, ZooKee
             throw new KeeperException(ErrorCode.NotEmpty);
         }
 
-        if (EphemeralOwner.IsSession(node.Stat.EphemeralOwner, options.ExtendedTypesEnabled))
+        if (IsSessionOwned(node.Stat.EphemeralOwner))
         {
             throw new KeeperException(ErrorCode.BadVersion);
         }
@@ -222,6 +222,13 @@ internal sealed class TxnPreparer(DataTree tree, SessionTracker sessions, ZooKee
         // A read op inside a write multi: ZooKeeper fails to build a txn for it.
         _ => throw new KeeperException(ErrorCode.MarshallingError),
     };
+
+    /// <summary>
+    /// EphemeralType.NORMAL: owned by a session, as opposed to no owner, a container or a TTL node (whose top byte is
+    /// 0xff, which no session id has: a server id is at most 254).
+    /// </summary>
+    private static bool IsSessionOwned(long owner) =>
+        owner != 0 && owner != EphemeralOwner.Container && (ulong)owner >> 56 != 0xff;
 
     private void RecordDeletion(string path, NodeRecord parent, long zxid)
     {
