@@ -243,11 +243,44 @@ internal sealed class AuthProviders(string? superDigest)
         return parts[..count];
     }
 
+    /// <summary>
+    /// Adds an id unless present, keeping the list in the order ZooKeeper iterates a connection's ids (a
+    /// ConcurrentHashMap-backed set): whoAmI lists them in that order, and <c>auth</c> ACLs expand in it.
+    /// </summary>
     private static void AddOnce(List<Id> ids, Id id)
     {
-        if (!ids.Contains(id))
+        if (ids.Contains(id))
         {
-            ids.Add(id);
+            return;
         }
+
+        ids.Add(id);
+        var tableSize = 16;
+        while (ids.Count > tableSize * 3 / 4)
+        {
+            tableSize *= 2;
+        }
+
+        var ordered = ids.OrderBy(entry => JavaBucket(entry, tableSize)).ToList();
+        ids.Clear();
+        ids.AddRange(ordered);
+    }
+
+    /// <summary>ConcurrentHashMap's bin of an Id: jute's Id.hashCode, spread, masked by the table size.</summary>
+    private static int JavaBucket(Id id, int tableSize)
+    {
+        var hash = unchecked((37 * ((37 * 17) + JavaHash(id.Scheme))) + JavaHash(id.Identity));
+        return ((hash ^ (int)((uint)hash >> 16)) & 0x7fffffff) & (tableSize - 1);
+    }
+
+    private static int JavaHash(string text)
+    {
+        var hash = 0;
+        foreach (var c in text)
+        {
+            hash = unchecked((31 * hash) + c);
+        }
+
+        return hash;
     }
 }

@@ -34,6 +34,7 @@ internal sealed partial class ClientConnection : IClientChannel
     // A null entry asks the send loop to close the connection once everything before it is written.
     private readonly Channel<byte[]?> outbox = Channel.CreateUnbounded<byte[]?>(new UnboundedChannelOptions { SingleReader = true });
     private long queuedBytes;
+    private long queuedFrames;
     private long sessionId;
     private int sessionTimeout;
     private bool connected;
@@ -88,6 +89,7 @@ internal sealed partial class ClientConnection : IClientChannel
             return;
         }
 
+        Interlocked.Increment(ref queuedFrames);
         outbox.Writer.TryWrite(frame);
     }
 
@@ -237,6 +239,7 @@ internal sealed partial class ClientConnection : IClientChannel
                     }
 
                     Interlocked.Add(ref queuedBytes, -frame.Length);
+                    Interlocked.Decrement(ref queuedFrames);
                     Interlocked.Increment(ref packetsSent);
                     context.Stats.Sent();
                     writer.Write(frame);
@@ -259,8 +262,19 @@ internal sealed partial class ClientConnection : IClientChannel
 
     private async Task AnswerFourLetterWordAsync(string word, CancellationToken cancellationToken)
     {
-        var text = await context.FourLetterWords.AnswerAsync(word, cancellationToken);
         LogFourLetterWord(context.Logger, word, RemoteEndPoint);
+        string text;
+        try
+        {
+            text = await context.FourLetterWords.AnswerAsync(word, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // A report that fails must not take anything else down; the client gets an empty answer.
+            LogFourLetterWordFailed(context.Logger, ex, word);
+            text = "";
+        }
+
         writer.Write(Encoding.UTF8.GetBytes(text));
         await writer.FlushAsync(cancellationToken);
         socket.Shutdown(SocketShutdown.Both);
@@ -269,7 +283,7 @@ internal sealed partial class ClientConnection : IClientChannel
     /// <summary>One line of cons/stat, in NIOServerCnxn.dumpConnectionInfo's format.</summary>
     public string Describe(bool brief)
     {
-        var text = new StringBuilder().Append(CultureInfo.InvariantCulture, $" /{RemoteEndPoint.Address}:{RemoteEndPoint.Port}[1](queued={outbox.Reader.Count},recved={PacketsReceived},sent={PacketsSent}");
+        var text = new StringBuilder().Append(CultureInfo.InvariantCulture, $" /{RemoteEndPoint.Address}:{RemoteEndPoint.Port}[1](queued={Interlocked.Read(ref queuedFrames)},recved={PacketsReceived},sent={PacketsSent}");
         if (!brief && SessionId is var id and not 0)
         {
             text.Append(CultureInfo.InvariantCulture, $",sid=0x{id:x},lop={Replies.LastOp},est={Established.ToUnixTimeMilliseconds()},to={SessionTimeout}");
@@ -292,6 +306,9 @@ internal sealed partial class ClientConnection : IClientChannel
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dropping connection from {EndPoint} (session 0x{SessionId:x}): it does not read its replies")]
     private static partial void LogNotReading(ILogger logger, IPEndPoint endPoint, long sessionId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The {Word} command failed")]
+    private static partial void LogFourLetterWordFailed(ILogger logger, Exception exception, string word);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Processing {Word} command from {EndPoint}")]
     private static partial void LogFourLetterWord(ILogger logger, string word, IPEndPoint endPoint);

@@ -304,6 +304,10 @@ internal sealed class FourLetterWords(
         Directory.Exists("/proc/self/fd") ? Directory.EnumerateFileSystemEntries("/proc/self/fd").Count() : 0;
 
     /// <summary>Java's Double.toString for the values these words print: always a fractional part.</summary>
-    private static string JavaDouble(double value) =>
-        value == Math.Floor(value) ? value.ToString("0.0", CultureInfo.InvariantCulture) : value.ToString("R", CultureInfo.InvariantCulture);
+    private static string JavaDouble(double value)
+    {
+        // AvgMinMaxCounter rounds averages to four places.
+        value = Math.Round(value, 4, MidpointRounding.AwayFromZero);
+        return value == Math.Floor(value) ? value.ToString("0.0", CultureInfo.InvariantCulture) : value.ToString("R", CultureInfo.InvariantCulture);
+    }
 }

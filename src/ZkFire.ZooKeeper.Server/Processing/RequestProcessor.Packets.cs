@@ -23,14 +23,14 @@ internal sealed partial class RequestProcessor
             case OpCode.Create or OpCode.Create2 or OpCode.CreateContainer:
                 WriteRequest(packet, h =>
                 {
-                    var r = Decode<CreateRequest>(body);
+                    var r = Decode(body, RequestBodies.Create);
                     return preparer.Create(header.Type, r.Path, r.Data, r.Acl, r.Flags, -1, caller, h);
                 });
                 break;
             case OpCode.CreateTtl:
                 WriteRequest(packet, h =>
                 {
-                    var r = Decode<CreateTtlRequest>(body);
+                    var r = Decode(body, RequestBodies.CreateTtl);
                     return preparer.Create(header.Type, r.Path, r.Data, r.Acl, r.Flags, r.Ttl, caller, h);
                 });
                 break;
@@ -46,7 +46,7 @@ internal sealed partial class RequestProcessor
                 WriteRequest(packet, h => preparer.SetData(Decode<SetDataRequest>(body), caller, h));
                 break;
             case OpCode.SetAcl:
-                WriteRequest(packet, _ => preparer.SetAcl(Decode<SetAclRequest>(body), caller));
+                WriteRequest(packet, _ => preparer.SetAcl(Decode(body, RequestBodies.SetAcl), caller));
                 break;
             case OpCode.Check:
                 WriteRequest(packet, _ => preparer.Check(Decode<CheckVersionRequest>(body), caller));
@@ -235,10 +235,14 @@ internal sealed partial class RequestProcessor
         Send(channel, Frames.Reply(new ReplyHeader(header.Xid, 0, code)), close: code != ErrorCode.Ok);
     }
 
-    private static T Decode<T>(byte[] body) where T : IJuteRecord<T>
+    private static T Decode<T>(byte[] body) where T : IJuteRecord<T> => Decode(body, T.Read);
+
+    private delegate T BodyReader<out T>(ref JuteReader reader);
+
+    private static T Decode<T>(byte[] body, BodyReader<T> read)
     {
         var reader = new JuteReader(body);
-        return T.Read(ref reader);
+        return read(ref reader);
     }
 
     /// <summary>
@@ -247,7 +251,7 @@ internal sealed partial class RequestProcessor
     /// </summary>
     private static MultiRequest DecodeMulti(byte[] body, bool read)
     {
-        var request = Decode<MultiRequest>(body);
+        var request = Decode(body, RequestBodies.Multi);
         return request.Ops.Count > 0 && request.Ops[0].IsRead != read
             ? throw new JuteException($"A {(read ? "multiRead" : "multi")} holds ops of the other kind.")
             : request;
