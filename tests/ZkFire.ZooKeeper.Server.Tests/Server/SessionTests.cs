@@ -34,12 +34,12 @@ public sealed class SessionTests
     public async Task Pings_keep_a_session_alive()
     {
         await using var server = await TestServer.StartAsync(o => o.TickTime = 100);
-        await using var client = await server.ConnectAsync(timeout: 200);
+        await using var client = await server.ConnectAsync(timeout: 600);
         await client.CreateAsync("/e", mode: CreateMode.Ephemeral);
 
-        for (var i = 0; i < 10; i++)
+        for (var i = 0; i < 12; i++)
         {
-            await Task.Delay(60);
+            await Task.Delay(100);
             await client.SendAsync(new RequestHeader(SpecialXid.Ping, OpCode.Ping), default(EmptyBody));
             Assert.Equal(ErrorCode.Ok, (await client.ReceiveAsync())!.Header.Err);
         }
