@@ -38,7 +38,10 @@ public sealed class DataNode
         Kind = kind;
     }
 
-    /// <summary>The data; empty when it was created or set as null (see <see cref="DataIsNull"/>).</summary>
+    /// <summary>
+    /// The data, empty when it was created or set as null (see <see cref="DataIsNull"/>). The stored array itself,
+    /// shared with the txn that set it and with snapshots: never write to it.
+    /// </summary>
     public byte[] Data => _data ?? [];
 
     /// <summary>

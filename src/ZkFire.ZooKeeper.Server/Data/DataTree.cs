@@ -113,6 +113,21 @@ public sealed class DataTree
         return result;
     }
 
+    /// <summary>
+    /// getAllChildrenNumber: how many znodes lie below <paramref name="path"/> at any depth. Like ZooKeeper this
+    /// scans every path (so <c>/</c> counts <c>/zookeeper</c> and its children too).
+    /// </summary>
+    public int AllChildrenNumber(string path)
+    {
+        if (path == ZnodePath.Root)
+        {
+            return NodeCount - 1;
+        }
+
+        var prefix = path + "/";
+        return _nodes.Keys.Count(key => key.StartsWith(prefix, StringComparison.Ordinal));
+    }
+
     /// <summary>Paths of the ephemeral znodes a session owns.</summary>
     public IReadOnlyCollection<string> EphemeralPaths(long sessionId)
     {

@@ -66,17 +66,17 @@ public sealed class WatchManager
     public void Trigger(string path, EventType type, List<WatchNotification> notifications)
     {
         ArgumentNullException.ThrowIfNull(notifications);
-        var told = new HashSet<IWatcher>(ReferenceEqualityComparer.Instance);
+        HashSet<IWatcher>? told = null;
         lock (_lock)
         {
             if (type != EventType.NodeChildrenChanged)
             {
-                _data.Collect(path, type, told, notifications);
+                _data.Collect(path, type, ref told, notifications);
             }
 
             if (type is EventType.NodeChildrenChanged or EventType.NodeDeleted)
             {
-                _child.Collect(path, type, told, notifications);
+                _child.Collect(path, type, ref told, notifications);
             }
         }
     }
@@ -233,11 +233,13 @@ public sealed class WatchManager
         /// ZooKeeper's WatchManager.triggerWatch: the path's own watches fire (one-shots are consumed), then while
         /// recursive watches exist each ancestor's recursive watches fire for anything but NodeChildrenChanged.
         /// </summary>
-        public void Collect(string path, EventType type, HashSet<IWatcher> told, List<WatchNotification> notifications)
+        /// <param name="told">Watchers already notified of this change; allocated on the first, as most changes have none.</param>
+        public void Collect(string path, EventType type, ref HashSet<IWatcher>? told, List<WatchNotification> notifications)
         {
             List<IWatcher>? consumed = null;
+            // An empty table (the common case) is not even looked up.
             var atPath = true;
-            for (string? at = path; at is not null; at = _recursive > 0 ? ZnodePath.Parent(at) : null, atPath = false)
+            for (string? at = _byPath.Count > 0 ? path : null; at is not null; at = _recursive > 0 ? ZnodePath.Parent(at) : null, atPath = false)
             {
                 if (!_byPath.TryGetValue(at, out var watchers))
                 {
@@ -253,7 +255,7 @@ public sealed class WatchManager
                         (consumed ??= []).Add(watcher);
                     }
 
-                    if (fires && told.Add(watcher))
+                    if (fires && (told ??= new HashSet<IWatcher>(ReferenceEqualityComparer.Instance)).Add(watcher))
                     {
                         notifications.Add(new WatchNotification(watcher, type, path));
                     }

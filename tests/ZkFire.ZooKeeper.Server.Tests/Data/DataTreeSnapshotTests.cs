@@ -57,7 +57,7 @@ public sealed class DataTreeSnapshotTests(ITestOutputHelper output)
     {
         var driver = new TreeDriver();
         var path = "";
-        for (var i = 0; i < 20_000; i++)
+        for (var i = 0; i < 5_000; i++)
         {
             path += "/d";
             driver.Create(path);

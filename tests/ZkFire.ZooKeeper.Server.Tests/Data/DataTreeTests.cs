@@ -346,6 +346,17 @@ public sealed class DataTreeTests
     }
 
     [Fact]
+    public void AllChildrenNumber_counts_every_descendant_as_zookeeper_does()
+    {
+        _driver.Create("/a");
+        _driver.Create("/a/b");
+        _driver.Create("/a/b/c");
+        _driver.Create("/ab");
+
+        Assert.Equal((2, 1, 0, 7), (Tree.AllChildrenNumber("/a"), Tree.AllChildrenNumber("/a/b"), Tree.AllChildrenNumber("/ab"), Tree.AllChildrenNumber("/")));
+    }
+
+    [Fact]
     public void Children_is_a_copy()
     {
         _driver.Create("/a");
