@@ -58,6 +58,18 @@ public sealed class ZooKeeperServerOptions
     /// <summary><c>forceSync</c>: fsync the transaction log before acknowledging writes (ZooKeeper's default).</summary>
     public bool ForceSync { get; set; } = true;
 
+    /// <summary>
+    /// <c>myid</c>: this member's number in an ensemble, 0 for a standalone server. It is the top byte of every session
+    /// id the member creates (a standalone server uses 1 there, as ZooKeeper does), so it must stay below 255.
+    /// </summary>
+    public long ServerId { get; set; }
+
+    /// <summary>
+    /// <c>zookeeper.DigestAuthenticationProvider.superDigest</c>: a digest id (<c>super:base64</c>) whose holder passes
+    /// every ACL check; null disables the super user.
+    /// </summary>
+    public string? SuperDigest { get; set; }
+
     public int EffectiveMinSessionTimeout => MinSessionTimeout ?? 2 * TickTime;
 
     public int EffectiveMaxSessionTimeout => MaxSessionTimeout ?? 20 * TickTime;
@@ -89,6 +101,7 @@ public sealed class ZooKeeperServerOptions
         options.ContainerMaxPerMinute = Int(properties, "znode.container.maxPerMinute", 1, int.MaxValue) ?? options.ContainerMaxPerMinute;
         options.ExtendedTypesEnabled = Bool(properties, "zookeeper.extendedTypesEnabled") ?? false;
         options.ForceSync = Bool(properties, "forceSync") ?? true;
+        options.SuperDigest = properties.GetValueOrDefault("zookeeper.DigestAuthenticationProvider.superDigest");
         if (properties.TryGetValue("4lw.commands.whitelist", out var whitelist))
         {
             options.FourLetterWords = whitelist
@@ -104,8 +117,12 @@ public sealed class ZooKeeperServerOptions
         return options;
     }
 
-    /// <summary>Whether a four-letter word may be answered (<c>*</c> in the whitelist allows every word).</summary>
-    public bool AllowsFourLetterWord(string word) => FourLetterWords.Contains("*") || FourLetterWords.Contains(word);
+    /// <summary>
+    /// Whether a four-letter word may be answered: <c>*</c> in the whitelist allows every word, and <c>srvr</c> is always
+    /// allowed because ZooKeeper's own scripts (zkServer.sh status) depend on it, whatever the whitelist says.
+    /// </summary>
+    public bool AllowsFourLetterWord(string word) =>
+        word == "srvr" || FourLetterWords.Contains("*") || FourLetterWords.Contains(word);
 
     private static int? Int(IReadOnlyDictionary<string, string> properties, string key, int min, int max)
     {

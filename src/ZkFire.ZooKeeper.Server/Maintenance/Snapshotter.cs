@@ -1,0 +1,98 @@
+using Microsoft.Extensions.Logging;
+using ZkFire.ZooKeeper.Server.Data;
+using ZkFire.ZooKeeper.Server.Persistence;
+using ZkFire.ZooKeeper.Server.Processing;
+using ZkFire.ZooKeeper.Server.Sessions;
+
+namespace ZkFire.ZooKeeper.Server.Maintenance;
+
+/// <summary>
+/// Takes a snapshot every so many transactions (snapCount, randomised as ZooKeeper does so that members of an
+/// ensemble do not all snapshot at once): the log rolls over to a new file, and once everything logged so far is
+/// durable the tree is written on a background task while the request thread carries on (a fuzzy snapshot, which
+/// replaying the log after its zxid makes exact).
+/// </summary>
+internal sealed partial class Snapshotter(
+    DataTree tree,
+    SessionTracker sessions,
+    TransactionLog log,
+    SnapshotStore store,
+    DurabilityGate gate,
+    ZooKeeperServerOptions options,
+    ILogger logger)
+{
+    private int sinceLast;
+    private int threshold = NextThreshold(options.SnapCount);
+    private Task running = Task.CompletedTask;
+
+    /// <summary>The snapshot under way, if any (completed otherwise).</summary>
+    public Task Running => running;
+
+    public CancellationToken Stopping { get; set; }
+
+    /// <summary>Counts a logged transaction; starts a snapshot when enough have passed. Request thread only.</summary>
+    public void Committed()
+    {
+        if (++sinceLast < threshold)
+        {
+            return;
+        }
+
+        if (!running.IsCompleted)
+        {
+            LogTooBusy(logger);
+            return;
+        }
+
+        Take();
+    }
+
+    /// <summary>Starts a snapshot of the state as of now. Request thread only.</summary>
+    public Task Take()
+    {
+        sinceLast = 0;
+        threshold = NextThreshold(options.SnapCount);
+        log.RollOver();
+        var zxid = tree.LastProcessedZxid;
+        var table = sessions.Snapshot();
+        var durable = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        // A snapshot must not contain what the log could still lose: it starts once the log is flushed this far.
+        gate.Send(new Output(null, null, Callback: durable.SetResult));
+        return running = WriteAsync(durable.Task, zxid, table);
+    }
+
+    private async Task WriteAsync(Task durable, long zxid, IReadOnlyDictionary<long, int> table)
+    {
+        try
+        {
+            await durable.WaitAsync(Stopping);
+            var started = Environment.TickCount64;
+            await store.WriteAsync(zxid, (stream, _) =>
+            {
+                SnapshotContent.Write(stream, table, tree);
+                return Task.CompletedTask;
+            }, Stopping);
+            LogSnapshotTaken(logger, zxid, Environment.TickCount64 - started);
+        }
+        catch (OperationCanceledException) when (Stopping.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The log still holds everything; the next snapshot tries again.
+            LogSnapshotFailed(logger, ex, zxid);
+        }
+    }
+
+    /// <summary>SyncRequestProcessor: half of snapCount plus a random part of the other half.</summary>
+    private static int NextThreshold(int snapCount) => snapCount / 2 + Random.Shared.Next(Math.Max(1, snapCount / 2));
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Too busy to snapshot, skipping")]
+    private static partial void LogTooBusy(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Snapshot at zxid 0x{Zxid:x} written in {Milliseconds} ms")]
+    private static partial void LogSnapshotTaken(ILogger logger, long zxid, long milliseconds);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Writing the snapshot at zxid 0x{Zxid:x} failed")]
+    private static partial void LogSnapshotFailed(ILogger logger, Exception exception, long zxid);
+}

@@ -1,0 +1,43 @@
+using Microsoft.Extensions.Logging;
+using ZkFire.ZooKeeper.Server.Processing;
+using ZkFire.ZooKeeper.Server.Sessions;
+
+namespace ZkFire.ZooKeeper.Server.Network;
+
+/// <summary>What every connection of the client port shares.</summary>
+internal sealed class ServerContext(
+    ZooKeeperServerOptions options,
+    RequestProcessor processor,
+    SessionTracker sessions,
+    ServerStats stats,
+    TimeProvider time,
+    ILogger logger)
+{
+    public ZooKeeperServerOptions Options { get; } = options;
+
+    public RequestProcessor Processor { get; } = processor;
+
+    public SessionTracker Sessions { get; } = sessions;
+
+    public ServerStats Stats { get; } = stats;
+
+    public TimeProvider Time { get; } = time;
+
+    public ILogger Logger { get; } = logger;
+
+    /// <summary>Set once the listener exists (the four-letter words list its connections).</summary>
+    public FourLetterWords FourLetterWords { get; set; } = null!;
+
+    /// <summary>Queues work that must not be lost while the server runs, and is moot once it stops.</summary>
+    public async ValueTask EnqueueQuietlyAsync(Work work, CancellationToken serverStopping)
+    {
+        try
+        {
+            await Processor.EnqueueAsync(work, serverStopping);
+        }
+        catch (OperationCanceledException)
+        {
+            // The server is stopping; nothing is left to tell.
+        }
+    }
+}
