@@ -60,7 +60,8 @@ public sealed class SessionTrackerTests
     {
         var tracker = new SessionTracker(50, 1, Secret, TimeProvider.System);
         var silent = tracker.CreateSession(300);
-        var busy = tracker.CreateSession(300);
+        // The busy session's timeout is far above its touch interval, so a stall of the machine cannot expire it.
+        var busy = tracker.CreateSession(3000);
         var expired = new List<long>();
         using var stop = new CancellationTokenSource();
         var loop = tracker.RunExpiryAsync(s =>
@@ -76,7 +77,7 @@ public sealed class SessionTrackerTests
         for (var i = 0; i < 20; i++)
         {
             await Task.Delay(50);
-            tracker.Touch(busy.Id, 300);
+            tracker.Touch(busy.Id, 3000);
         }
 
         await stop.CancelAsync();
