@@ -35,7 +35,7 @@ public static class ZooKeeperServers
     /// THE SWITCH. Flip to <see cref="ServerKind.ZkFire"/> once ZkFire's ZooKeeper server exists; until then both
     /// sides are Apache ZooKeeper, which proves the harness. <c>ZKFIRE_ZK_UNDER_TEST=ZkFire</c> overrides it.
     /// </summary>
-    public const ServerKind DefaultUnderTest = ServerKind.ApacheZooKeeper;
+    public const ServerKind DefaultUnderTest = ServerKind.ZkFire;
 
     public const string LoopbackHost = "127.0.0.1";
 
