@@ -95,6 +95,7 @@ public class EncodingTests
         Assert.Equal(1, reader.Remaining);
         Assert.True(reader.ReadBool());
         Assert.True(reader.IsAtEnd);
+        Assert.Equal(new ErrorResponse(ErrorCode.NoNode), new JuteReader(Jute.Bytes("FFFFFF9B")).Read<ErrorResponse>());
         try
         {
             reader.ReadBool();
