@@ -259,6 +259,7 @@ internal sealed partial class RequestProcessor
         gate.Appended();
         notifications.Clear();
         var result = tree.Apply(header, txn, notifications);
+        LogApplied(logger, header.Type, header.Zxid, header.ClientId, result.Err, notifications.Count);
         SendNotifications();
         Committed?.Invoke();
         return result;
@@ -296,6 +297,9 @@ internal sealed partial class RequestProcessor
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Expiring session 0x{SessionId:x}")]
     private static partial void LogSessionExpired(ILogger logger, long sessionId);
+
+    [LoggerMessage(Level = LogLevel.Trace, Message = "Applied {Type} 0x{Zxid:x} of session 0x{SessionId:x}: {Err}, {Events} events")]
+    private static partial void LogApplied(ILogger logger, OpCode type, long zxid, long sessionId, ErrorCode err, int events);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Failed to prepare a {Type} request")]
     private static partial void LogPrepareFailed(ILogger logger, Exception exception, OpCode type);
