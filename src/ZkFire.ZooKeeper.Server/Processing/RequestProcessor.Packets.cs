@@ -192,7 +192,7 @@ internal sealed partial class RequestProcessor
 
     private void Reply(PacketWork packet, byte[] frame, long zxid)
     {
-        var latency = Math.Max(0, (time.GetTimestamp() - packet.ReceivedAt) * 1000 / time.TimestampFrequency);
+        var latency = (long)time.GetElapsedTime(packet.ReceivedAt).TotalMilliseconds;
         stats.RecordLatency(latency);
         packet.Channel.RecordReply(packet.Header.Xid, zxid, packet.Header.Type, latency);
         Send(packet.Channel, frame);
