@@ -18,8 +18,11 @@ namespace ZkFire.ZooKeeper.Server.Processing;
 /// </summary>
 internal sealed partial class RequestProcessor
 {
-    /// <summary>Requests waiting for the request thread; a full queue holds back the connections' read loops.</summary>
-    private const int QueueCapacity = 16_384;
+    /// <summary>
+    /// Requests waiting for the request thread (ZooKeeper's globalOutstandingLimit): a full queue holds back the
+    /// connections' read loops, which bounds the memory queued requests take.
+    /// </summary>
+    private const int QueueCapacity = 1000;
 
     private readonly Channel<Work> queue = Channel.CreateBounded<Work>(
         new BoundedChannelOptions(QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
@@ -105,6 +108,7 @@ internal sealed partial class RequestProcessor
             {
                 preparer.Reset();
                 Process(work);
+                await gate.WhenNotCongested().WaitAsync(cancellationToken);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
