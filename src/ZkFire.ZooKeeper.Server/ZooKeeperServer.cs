@@ -102,9 +102,10 @@ public sealed partial class ZooKeeperServer : IAsyncDisposable
             loops.Add(Watch(PurgeAsync(snapshots, log, token), "autopurge"));
         }
 
-        var context = new ServerContext(options, processor, sessions, stats, time, loggerFactory.CreateLogger<ClientConnection>());
-        listener = new ClientListener(context);
-        context.FourLetterWords = new FourLetterWords(context, tree, () => listener.Connections, dataDir, logDir);
+        ClientListener? clients = null;
+        var words = new FourLetterWords(options, processor, sessions, stats, tree, () => clients!.Connections, dataDir, logDir);
+        var context = new ServerContext(options, processor, sessions, stats, time, words, loggerFactory.CreateLogger<ClientConnection>());
+        listener = clients = new ClientListener(context);
         LocalEndPoint = listener.Bind();
         listener.Start(token);
         LogStarted(logger, LocalEndPoint, processor.LastZxid, sessionTable.Count);

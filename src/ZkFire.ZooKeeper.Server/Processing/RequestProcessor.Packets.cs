@@ -180,7 +180,7 @@ internal sealed partial class RequestProcessor
         {
             frame = Frames.Reply(new ReplyHeader(header.Xid, tree.LastProcessedZxid, ErrorCode.MarshallingError));
         }
-        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or KeyNotFoundException)
+        catch (Exception ex)
         {
             LogReadFailed(logger, ex, header.Type);
             frame = Frames.Reply(new ReplyHeader(header.Xid, tree.LastProcessedZxid, ErrorCode.MarshallingError));

@@ -93,9 +93,6 @@ internal sealed partial class RequestProcessor
         return await result.Task.WaitAsync(cancellationToken);
     }
 
-    /// <summary>The number of connections owning a session, for the four-letter words (request thread only).</summary>
-    public IReadOnlyDictionary<long, IClientChannel> Owners => owners;
-
     /// <summary>
     /// Processes work until cancelled. A failure to log or apply a transaction stops the loop (and the server): the
     /// tree and the log would no longer agree, which is what ZooKeeper's fail-stop on such errors prevents.
