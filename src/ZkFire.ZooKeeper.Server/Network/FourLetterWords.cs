@@ -25,8 +25,11 @@ internal sealed class FourLetterWords(
 {
     public const int Length = 4;
 
-    /// <summary>What srvr, stat and mntr call the version; clients gate features on it being 3.5 or later.</summary>
-    public const string Version = "3.8.0-zkfire, built on 2025-01-01 00:00 UTC";
+    /// <summary>
+    /// What srvr, stat, mntr and envi call the version, in ZooKeeper's format: clients and tools parse the leading
+    /// 3.8.0 (kazoo, Curator and zkCli gate features on 3.5 or later), the rest says which server this is.
+    /// </summary>
+    public static readonly string Version = $"3.8.0-zkfire-{typeof(FourLetterWords).Assembly.GetName().Version}, built on {BuildTime():yyyy-MM-dd HH:mm} UTC";
 
     /// <summary>Every word ZooKeeper 3.8 knows (FourLetterWords.cmd2String).</summary>
     private static readonly HashSet<string> Known = new(StringComparer.Ordinal)
@@ -298,6 +301,9 @@ internal sealed class FourLetterWords(
             .Append(CultureInfo.InvariantCulture, $"os.memory.total={process.WorkingSet64 / (1024 * 1024)}MB\n")
             .ToString();
     }
+
+    private static DateTime BuildTime() =>
+        typeof(FourLetterWords).Assembly.Location is { Length: > 0 } location ? File.GetLastWriteTimeUtc(location) : DateTime.UnixEpoch;
 
     private static long DirectorySize(string directory) =>
         Directory.Exists(directory) ? new DirectoryInfo(directory).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length) : 0;
