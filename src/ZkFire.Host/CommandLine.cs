@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using ZkFire.Configuration;
 using ZkFire.Xmpp.Accounts;
+using ZkFire.ZooKeeper.Server.Persistence;
 
 namespace ZkFire.Host;
 
@@ -14,6 +15,7 @@ internal static class CommandLine
     private const string Usage = """
         Usage:
           zkfire [run] [--config cluster.xml]                    run a node
+          zkfire zk [--config cluster.xml]                       run only the <zoo> ZooKeeper member
           zkfire adduser <username> [--password <pw>] [--config cluster.xml]
           zkfire passwd <username> [--password <pw>] [--config cluster.xml]
           zkfire deluser <username> [--config cluster.xml]
@@ -51,13 +53,19 @@ internal static class CommandLine
                 await Console.Out.WriteLineAsync(Usage);
                 return 0;
             case "run":
-                return await RunNodeAsync(config);
+                return await RunNodeAsync(config, xmpp: true);
+            case "zk" when config.Zoo is null:
+                await Console.Error.WriteLineAsync($"zkfire: {config.SourcePath} has no <zoo> block: there is no ZooKeeper member to run.");
+                return 1;
+            case "zk":
+                return await RunNodeAsync(config, xmpp: false);
             default:
                 return await ManageAccountAsync(command, config, username!, password, loggerFactory);
         }
     }
 
-    private static async Task<int> RunNodeAsync(ClusterConfig config)
+    /// <summary>Runs the embedded ZooKeeper member (when configured) and, unless only the member is wanted, the XMPP node.</summary>
+    private static async Task<int> RunNodeAsync(ClusterConfig config, bool xmpp)
     {
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
@@ -67,14 +75,24 @@ internal static class CommandLine
             o.TimestampFormat = "HH:mm:ss.fff ";
         });
         builder.Services.AddSingleton(config);
-        builder.Services.AddHostedService<NodeService>();
+        if (config.Zoo is not null)
+        {
+            builder.Services.AddHostedService<ZooKeeperMemberService>();
+        }
+
+        if (xmpp)
+        {
+            builder.Services.AddHostedService<NodeService>();
+        }
+
         using var host = builder.Build();
         try
         {
             await host.RunAsync();
             return 0;
         }
-        catch (Exception ex) when (ex is NodeStartException or SocketException or IOException or CryptographicException or InvalidOperationException)
+        catch (Exception ex) when (ex is NodeStartException or SocketException or IOException or CryptographicException or InvalidOperationException
+                                       or TransactionLogCorruptException or UnauthorizedAccessException)
         {
             // Start-up failures (port taken, unreadable certificate, newer database) are the user's to fix: say what, no stack.
             await Console.Error.WriteLineAsync($"zkfire: {ex.Message}");
@@ -158,7 +176,7 @@ internal static class CommandLine
 
         var expected = command switch
         {
-            "run" or "help" => 1,
+            "run" or "zk" or "help" => 1,
             "adduser" or "passwd" or "deluser" => 2,
             _ => -1,
         };

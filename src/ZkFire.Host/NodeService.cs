@@ -18,10 +18,8 @@ internal sealed partial class NodeService(ClusterConfig config, ILoggerFactory l
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         LogStarting(logger, config.SourcePath);
-        if (config.Zoo is not null || config.ZClient is not null)
-        {
-            LogNoCoordination(logger);
-        }
+        // One line, as promised until the cluster layer exists: the embedded member (if any) serves other clients.
+        LogNoCluster(logger);
 
         store = await StoreFactory.OpenAsync(config.Xmpp, loggerFactory, cancellationToken);
         var options = ToOptions(config.Xmpp);
@@ -84,8 +82,8 @@ internal sealed partial class NodeService(ClusterConfig config, ILoggerFactory l
     [LoggerMessage(Level = LogLevel.Information, Message = "ZkFire node starting with {Config}")]
     private static partial void LogStarting(ILogger logger, string config);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Coordination service not available in this build: running as a single node without ZooKeeper")]
-    private static partial void LogNoCoordination(ILogger logger);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cluster layer not in this build: this node serves XMPP alone and does not join other nodes through ZooKeeper")]
+    private static partial void LogNoCluster(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Generated a self-signed TLS certificate at {Path}")]
     private static partial void LogGeneratedCertificate(ILogger logger, string path);

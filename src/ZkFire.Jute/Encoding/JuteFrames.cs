@@ -28,9 +28,18 @@ public static class JuteFrames
             return false;
         }
 
-        Span<byte> prefix = stackalloc byte[LengthPrefixSize];
-        buffer.Slice(0, LengthPrefixSize).CopyTo(prefix);
-        var length = BinaryPrimitives.ReadInt32BigEndian(prefix);
+        int length;
+        if (buffer.FirstSpan.Length >= LengthPrefixSize)
+        {
+            length = BinaryPrimitives.ReadInt32BigEndian(buffer.FirstSpan);
+        }
+        else
+        {
+            Span<byte> prefix = stackalloc byte[LengthPrefixSize];
+            buffer.Slice(0, LengthPrefixSize).CopyTo(prefix);
+            length = BinaryPrimitives.ReadInt32BigEndian(prefix);
+        }
+
         if (length < 0 || length > maxFrameLength)
         {
             throw new JuteFrameLengthException(length, maxFrameLength);

@@ -5,8 +5,6 @@ namespace ZkFire.Jute;
 /// <summary>Starts every request after the connect; <see cref="Xid"/> is echoed in the reply.</summary>
 public readonly record struct RequestHeader(int Xid, OpCode Type) : IJuteRecord<RequestHeader>
 {
-    public const int Size = 2 * sizeof(int);
-
     public static RequestHeader Read(ref JuteReader reader) => new(reader.ReadInt(), (OpCode)reader.ReadInt());
 
     public void Write(ref JuteWriter writer)
@@ -19,8 +17,6 @@ public readonly record struct RequestHeader(int Xid, OpCode Type) : IJuteRecord<
 /// <summary>Starts every reply after the connect response; a body follows only when <see cref="Err"/> is Ok.</summary>
 public readonly record struct ReplyHeader(int Xid, long Zxid, ErrorCode Err) : IJuteRecord<ReplyHeader>
 {
-    public const int Size = 2 * sizeof(int) + sizeof(long);
-
     public static ReplyHeader Read(ref JuteReader reader) =>
         new(reader.ReadInt(), reader.ReadLong(), (ErrorCode)reader.ReadInt());
 

@@ -112,7 +112,7 @@ internal sealed partial class RequestProcessor
                 break;
             case OpCode.CheckWatches:
                 ReadRequest<CheckWatchesRequest, NoBody>(packet, (r, c) =>
-                    tree.Watches.Has(r.Path, c, CheckedType(r.Type)) ? default : throw new KeeperException(ErrorCode.NoWatcher));
+                    tree.Watches.HasAny(r.Path, CheckedType(r.Type)) ? default : throw new KeeperException(ErrorCode.NoWatcher));
                 break;
             case OpCode.RemoveWatches:
                 ReadRequest<RemoveWatchesRequest, NoBody>(packet, (r, c) =>

@@ -97,16 +97,25 @@ public sealed class WatchManager
         }
     }
 
-    /// <summary>
-    /// checkWatches: whether the watcher has a watch of that type on the path. (ZooKeeper 3.8 answers true when any
-    /// watcher watches the path; this checks the asking one, as the API documents.)
-    /// </summary>
-    public bool Has(string path, IWatcher watcher, WatcherType type)
+    /// <summary>Whether this watcher has a watch of that type on the path.</summary>
+    internal bool Has(string path, IWatcher watcher, WatcherType type)
     {
         lock (_lock)
         {
             return (type != WatcherType.Data && _child.Contains(path, watcher))
                 || (type != WatcherType.Children && _data.Contains(path, watcher));
+        }
+    }
+
+    /// <summary>
+    /// checkWatches as ZooKeeper 3.8 answers it: whether any watcher has a watch of that type on the path, so a
+    /// session asking about another session's watch gets OK (observed on 3.8.0; clients rely on the server's answer).
+    /// </summary>
+    public bool HasAny(string path, WatcherType type)
+    {
+        lock (_lock)
+        {
+            return (type != WatcherType.Data && _child.Watches(path)) || (type != WatcherType.Children && _data.Watches(path));
         }
     }
 
@@ -215,6 +224,8 @@ public sealed class WatchManager
 
         public bool Contains(string path, IWatcher watcher) =>
             _byPath.TryGetValue(path, out var watchers) && watchers.ContainsKey(watcher);
+
+        public bool Watches(string path) => _byPath.TryGetValue(path, out var watchers) && watchers.Count > 0;
 
         public void RemoveAll(IWatcher watcher)
         {

@@ -59,8 +59,9 @@ public sealed class SessionTrackerTests
     public async Task Expiry_marks_silent_sessions_closing_and_spares_touched_ones()
     {
         var tracker = new SessionTracker(50, 1, Secret, TimeProvider.System);
-        var silent = tracker.CreateSession(1000);
-        var busy = tracker.CreateSession(1000);
+        var silent = tracker.CreateSession(300);
+        // The busy session's timeout is far above its touch interval, so a stall of the machine cannot expire it.
+        var busy = tracker.CreateSession(3000);
         var expired = new List<long>();
         using var stop = new CancellationTokenSource();
         var loop = tracker.RunExpiryAsync(s =>
@@ -73,10 +74,10 @@ public sealed class SessionTrackerTests
             return ValueTask.CompletedTask;
         }, stop.Token);
 
-        for (var i = 0; i < 25; i++)
+        for (var i = 0; i < 20; i++)
         {
-            await Task.Delay(100);
-            tracker.Touch(busy.Id, 1000);
+            await Task.Delay(50);
+            tracker.Touch(busy.Id, 3000);
         }
 
         await stop.CancelAsync();

@@ -17,6 +17,7 @@ public sealed class WatchManagerTests
         _watches.AddDataWatch("/a", _a);
 
         Assert.False(_watches.Has("/a", _a, WatcherType.Children));
+        Assert.True(_watches.HasAny("/a", WatcherType.Data), "checkWatches answers for any session's watch, as ZooKeeper 3.8 does");
         Assert.False(_watches.Has("/a", _b, WatcherType.Any));
         Assert.False(_watches.Has("/b", _a, WatcherType.Any));
         Assert.False(_watches.Remove("/a", _a, WatcherType.Children, []));

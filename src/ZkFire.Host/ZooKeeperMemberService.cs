@@ -1,0 +1,70 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using ZkFire.Configuration;
+using ZkFire.ZooKeeper.Server;
+
+namespace ZkFire.Host;
+
+/// <summary>
+/// The embedded ZooKeeper member of <c>&lt;zoo&gt;</c>, run in-process. If it stops serving on its own (its log
+/// cannot be written), the node stops too, as a ZooKeeper process would exit.
+/// </summary>
+internal sealed partial class ZooKeeperMemberService(
+    ClusterConfig config,
+    ILoggerFactory loggerFactory,
+    IHostApplicationLifetime lifetime,
+    ILogger<ZooKeeperMemberService> logger) : IHostedService, IAsyncDisposable
+{
+    private ZooKeeperServer? server;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var zoo = config.Zoo!;
+        if (!zoo.IsStandalone)
+        {
+            throw new NodeStartException(
+                $"{config.SourcePath}: <zoo> lists <server> entries, but this build runs only a standalone member; remove them (ensembles come with the quorum).");
+        }
+
+        ZooKeeperServerOptions options;
+        try
+        {
+            options = ZooKeeperServerOptions.FromProperties(zoo.Properties);
+        }
+        catch (FormatException ex)
+        {
+            throw new NodeStartException($"{config.SourcePath}: <zoo>: {ex.Message}", ex);
+        }
+
+        options.ServerId = zoo.MyId ?? 0;
+        server = new ZooKeeperServer(options, loggerFactory);
+        await server.StartAsync(cancellationToken);
+        LogMemberStarted(logger, server.LocalEndPoint, options.DataDir);
+        _ = server.Completion.ContinueWith(
+            task =>
+            {
+                LogMemberStopped(logger, task.Exception?.InnerException);
+                lifetime.StopApplication();
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted,
+            TaskScheduler.Default);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken) => await DisposeAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        if (server is not null)
+        {
+            await server.DisposeAsync();
+            server = null;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Embedded ZooKeeper member serving clients on {Endpoint}, data in {DataDir}")]
+    private static partial void LogMemberStarted(ILogger logger, System.Net.IPEndPoint endpoint, string dataDir);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "The embedded ZooKeeper member stopped serving; stopping the node")]
+    private static partial void LogMemberStopped(ILogger logger, Exception? exception);
+}
