@@ -55,10 +55,21 @@ public sealed partial class ZooKeeperServer : IAsyncDisposable
     /// <summary>Recovers the state in dataDir, then starts serving the client port.</summary>
     /// <exception cref="TransactionLogCorruptException">The log is damaged before its tail.</exception>
     /// <exception cref="IOException">The client port cannot be bound, or dataDir cannot be used.</exception>
-    public Task StartAsync(CancellationToken cancellationToken = default) =>
-        // The loops started here live as long as the server: on the thread pool, not on whatever synchronization
-        // context the caller has (a UI or test context would funnel the whole server through its few threads).
-        Task.Run(() => StartCoreAsync(cancellationToken), cancellationToken);
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            // The loops started here live as long as the server: on the thread pool, not on whatever synchronization
+            // context the caller has (a UI or test context would funnel the whole server through its few threads).
+            await Task.Run(() => StartCoreAsync(cancellationToken), cancellationToken);
+        }
+        catch
+        {
+            // Whatever got going (the flusher, an open log) stops again; the caller only sees the failure.
+            await DisposeAsync();
+            throw;
+        }
+    }
 
     private async Task StartCoreAsync(CancellationToken cancellationToken)
     {
