@@ -57,6 +57,22 @@ public sealed partial class ZooKeeperServer : IAsyncDisposable
     /// <exception cref="IOException">The client port cannot be bound, or dataDir cannot be used.</exception>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
+        try
+        {
+            // The loops started here live as long as the server: on the thread pool, not on whatever synchronization
+            // context the caller has (a UI or test context would funnel the whole server through its few threads).
+            await Task.Run(() => StartCoreAsync(cancellationToken), cancellationToken);
+        }
+        catch
+        {
+            // Whatever got going (the flusher, an open log) stops again; the caller only sees the failure.
+            await DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task StartCoreAsync(CancellationToken cancellationToken)
+    {
         var dataDir = Path.GetFullPath(options.DataDir);
         var logDir = Path.GetFullPath(options.DataLogDir ?? options.DataDir);
         Directory.CreateDirectory(dataDir);
@@ -97,9 +113,10 @@ public sealed partial class ZooKeeperServer : IAsyncDisposable
             loops.Add(Watch(PurgeAsync(snapshots, log, token), "autopurge"));
         }
 
-        var context = new ServerContext(options, processor, sessions, stats, time, loggerFactory.CreateLogger<ClientConnection>());
-        listener = new ClientListener(context);
-        context.FourLetterWords = new FourLetterWords(context, tree, () => listener.Connections, dataDir, logDir);
+        ClientListener? clients = null;
+        var words = new FourLetterWords(options, processor, sessions, stats, tree, () => clients!.Connections, dataDir, logDir);
+        var context = new ServerContext(options, processor, sessions, stats, time, words, loggerFactory.CreateLogger<ClientConnection>());
+        listener = clients = new ClientListener(context);
         LocalEndPoint = listener.Bind();
         listener.Start(token);
         LogStarted(logger, LocalEndPoint, processor.LastZxid, sessionTable.Count);

@@ -34,6 +34,29 @@ public sealed class ZooKeeperServerOptionsTests
         Assert.True(ZooKeeperServerOptions.FromProperties(properties).AllowsFourLetterWord("mntr"));
     }
 
+    [Fact]
+    public void Srvr_is_allowed_whatever_the_whitelist_says()
+    {
+        // zkServer.sh status depends on it, so ZooKeeper adds it to any whitelist.
+        var properties = Minimal();
+        properties["4lw.commands.whitelist"] = "ruok";
+        var options = ZooKeeperServerOptions.FromProperties(properties);
+
+        Assert.True(options.AllowsFourLetterWord("srvr"));
+        Assert.True(options.AllowsFourLetterWord("ruok"));
+        Assert.False(options.AllowsFourLetterWord("mntr"));
+    }
+
+    [Fact]
+    public void Super_digest_comes_from_its_system_property_name()
+    {
+        var properties = Minimal();
+        properties["zookeeper.DigestAuthenticationProvider.superDigest"] = "super:D/InIHSb7yEEbrWz8b9l71RjZJU=";
+
+        Assert.Equal("super:D/InIHSb7yEEbrWz8b9l71RjZJU=", ZooKeeperServerOptions.FromProperties(properties).SuperDigest);
+        Assert.Null(ZooKeeperServerOptions.FromProperties(Minimal()).SuperDigest);
+    }
+
     [Theory]
     [InlineData("clientPort", "70000")]
     [InlineData("tickTime", "fast")]

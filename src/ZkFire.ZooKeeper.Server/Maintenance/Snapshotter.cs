@@ -40,6 +40,8 @@ internal sealed partial class Snapshotter(
 
         if (!running.IsCompleted)
         {
+            // As ZooKeeper does: count afresh rather than retry on every transaction until the snapshot ends.
+            (sinceLast, threshold) = (0, NextThreshold(options.SnapCount));
             LogTooBusy(logger);
             return;
         }

@@ -32,7 +32,8 @@ internal sealed partial class ClientListener(ServerContext context) : IAsyncDisp
                 listener.DualMode = true;
             }
 
-            listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            // No ReuseAddress: on Linux .NET maps it to SO_REUSEPORT as well, which would let a second server share
+            // the port with a running one. Rebinding over TIME_WAIT connections works without it.
             listener.Bind(new IPEndPoint(address, options.ClientPort));
             listener.Listen(1024);
         }

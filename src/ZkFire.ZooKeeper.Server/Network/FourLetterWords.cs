@@ -14,7 +14,10 @@ namespace ZkFire.ZooKeeper.Server.Network;
 /// line; four bytes that are no word are read as a frame length, which is too large, so the connection just drops.
 /// </summary>
 internal sealed class FourLetterWords(
-    ServerContext context,
+    ZooKeeperServerOptions options,
+    RequestProcessor processor,
+    SessionTracker sessions,
+    ServerStats stats,
     DataTree tree,
     Func<IReadOnlyCollection<ClientConnection>> connections,
     string dataDirectory,
@@ -22,8 +25,11 @@ internal sealed class FourLetterWords(
 {
     public const int Length = 4;
 
-    /// <summary>What srvr, stat and mntr call the version; clients gate features on it being 3.5 or later.</summary>
-    public const string Version = "3.8.0-zkfire, built on 2025-01-01 00:00 UTC";
+    /// <summary>
+    /// What srvr, stat, mntr and envi call the version, in ZooKeeper's format: clients and tools parse the leading
+    /// 3.8.0 (kazoo, Curator and zkCli gate features on 3.5 or later), the rest says which server this is.
+    /// </summary>
+    public static readonly string Version = $"3.8.0-zkfire-{typeof(FourLetterWords).Assembly.GetName().Version}, built on {BuildTime():yyyy-MM-dd HH:mm} UTC";
 
     /// <summary>Every word ZooKeeper 3.8 knows (FourLetterWords.cmd2String).</summary>
     private static readonly HashSet<string> Known = new(StringComparer.Ordinal)
@@ -50,7 +56,7 @@ internal sealed class FourLetterWords(
 
     public async Task<string> AnswerAsync(string word, CancellationToken cancellationToken)
     {
-        if (!context.Options.AllowsFourLetterWord(word))
+        if (!options.AllowsFourLetterWord(word))
         {
             return $"{word} is not executed because it is not in the whitelist.\n";
         }
@@ -63,7 +69,7 @@ internal sealed class FourLetterWords(
             "conf" => Configuration(),
             "dirs" => $"datadir_size: {DirectorySize(dataDirectory)}\nlogdir_size: {DirectorySize(logDirectory)}\n",
             "srvr" or "stat" or "cons" or "mntr" or "wchs" or "wchc" or "wchp" or "dump" =>
-                await context.Processor.InspectAsync(() => Inspect(word), cancellationToken),
+                await processor.InspectAsync(() => Inspect(word), cancellationToken),
             // Trace masks, stat resets and digests belong to ZooKeeper internals this server does not have.
             _ => "",
         };
@@ -97,13 +103,13 @@ internal sealed class FourLetterWords(
             text.Append('\n');
         }
 
-        var (min, average, max) = context.Stats.Latency;
+        var (min, average, max) = stats.Latency;
         text.Append(CultureInfo.InvariantCulture, $"Latency min/avg/max: {min}/{JavaDouble(average)}/{max}\n")
-            .Append(CultureInfo.InvariantCulture, $"Received: {context.Stats.PacketsReceived}\n")
-            .Append(CultureInfo.InvariantCulture, $"Sent: {context.Stats.PacketsSent}\n")
+            .Append(CultureInfo.InvariantCulture, $"Received: {stats.PacketsReceived}\n")
+            .Append(CultureInfo.InvariantCulture, $"Sent: {stats.PacketsSent}\n")
             .Append(CultureInfo.InvariantCulture, $"Connections: {connections().Count}\n")
             .Append("Outstanding: 0\n")
-            .Append(CultureInfo.InvariantCulture, $"Zxid: 0x{context.Processor.LastZxid:x}\n")
+            .Append(CultureInfo.InvariantCulture, $"Zxid: 0x{processor.LastZxid:x}\n")
             .Append("Mode: standalone\n")
             .Append(CultureInfo.InvariantCulture, $"Node count: {NodeCount}\n");
         return text.ToString();
@@ -118,7 +124,7 @@ internal sealed class FourLetterWords(
         void Line(string key, object value) =>
             text.Append("zk_").Append(key).Append('\t').Append(Convert.ToString(value, CultureInfo.InvariantCulture)).Append('\n');
 
-        var (min, average, max) = context.Stats.Latency;
+        var (min, average, max) = stats.Latency;
         var (watches, _, _) = tree.Watches.Counts;
         Line("version", Version);
         Line("server_state", "standalone");
@@ -127,10 +133,10 @@ internal sealed class FourLetterWords(
         Line("avg_latency", JavaDouble(average));
         Line("outstanding_requests", 0);
         Line("znode_count", NodeCount);
-        Line("global_sessions", context.Sessions.Count);
+        Line("global_sessions", sessions.Count);
         Line("local_sessions", 0);
-        Line("packets_sent", context.Stats.PacketsSent);
-        Line("packets_received", context.Stats.PacketsReceived);
+        Line("packets_sent", stats.PacketsSent);
+        Line("packets_received", stats.PacketsReceived);
         Line("watch_count", watches);
         Line("min_latency", min);
         Line("max_latency", max);
@@ -147,7 +153,7 @@ internal sealed class FourLetterWords(
             Line(key, 0);
         }
 
-        foreach (var (name, kind, summary) in context.Stats.PerNamespace())
+        foreach (var (name, kind, summary) in stats.PerNamespace())
         {
             Summary($"{name}_{kind}_per_namespace", summary.Count, summary.Sum, summary.Min, summary.Max, percentiles: false);
         }
@@ -225,8 +231,8 @@ internal sealed class FourLetterWords(
     private string Dump()
     {
         var text = new StringBuilder("SessionTracker dump:\n");
-        var buckets = context.Sessions.ExpiryBuckets();
-        text.Append(CultureInfo.InvariantCulture, $"Session Sets ({buckets.Count})/({context.Sessions.Count}):\n");
+        var buckets = sessions.ExpiryBuckets();
+        text.Append(CultureInfo.InvariantCulture, $"Session Sets ({buckets.Count})/({sessions.Count}):\n");
         foreach (var (due, ids) in buckets)
         {
             var at = DateTimeOffset.UtcNow.AddMilliseconds(due);
@@ -260,7 +266,6 @@ internal sealed class FourLetterWords(
 
     private string Configuration()
     {
-        var options = context.Options;
         return new StringBuilder()
             .Append(CultureInfo.InvariantCulture, $"clientPort={options.ClientPort}\n")
             .Append("secureClientPort=-1\n")
@@ -296,6 +301,9 @@ internal sealed class FourLetterWords(
             .Append(CultureInfo.InvariantCulture, $"os.memory.total={process.WorkingSet64 / (1024 * 1024)}MB\n")
             .ToString();
     }
+
+    private static DateTime BuildTime() =>
+        typeof(FourLetterWords).Assembly.Location is { Length: > 0 } location ? File.GetLastWriteTimeUtc(location) : DateTime.UnixEpoch;
 
     private static long DirectorySize(string directory) =>
         Directory.Exists(directory) ? new DirectoryInfo(directory).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length) : 0;

@@ -11,6 +11,7 @@ internal sealed class ServerContext(
     SessionTracker sessions,
     ServerStats stats,
     TimeProvider time,
+    FourLetterWords fourLetterWords,
     ILogger logger)
 {
     public ZooKeeperServerOptions Options { get; } = options;
@@ -25,8 +26,7 @@ internal sealed class ServerContext(
 
     public ILogger Logger { get; } = logger;
 
-    /// <summary>Set once the listener exists (the four-letter words list its connections).</summary>
-    public FourLetterWords FourLetterWords { get; set; } = null!;
+    public FourLetterWords FourLetterWords { get; } = fourLetterWords;
 
     /// <summary>Queues work that must not be lost while the server runs, and is moot once it stops.</summary>
     public async ValueTask EnqueueQuietlyAsync(Work work, CancellationToken serverStopping)

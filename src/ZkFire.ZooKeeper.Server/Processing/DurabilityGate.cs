@@ -32,7 +32,11 @@ internal readonly record struct Output(IClientChannel? Channel, byte[]? Frame, b
 /// </summary>
 internal sealed partial class DurabilityGate(TransactionLog log, Action<Exception> onFailure, ILogger logger)
 {
+    /// <summary>Held outputs beyond which the request thread waits for the disk rather than queue more.</summary>
+    private const int MaxHeld = 10_000;
+
     private readonly Lock gate = new();
+    private TaskCompletionSource? drained;
     private readonly Channel<bool> wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private List<Output> held = [];
     private List<Output> spare = [];
@@ -72,6 +76,24 @@ internal sealed partial class DurabilityGate(TransactionLog log, Action<Exceptio
         output.Release();
     }
 
+    /// <summary>
+    /// Completes at once unless too much is held for a flush that has not finished (a slow or stuck disk); then
+    /// when the flusher has caught up, so the request thread stops taking requests instead of piling up replies.
+    /// </summary>
+    public Task WhenNotCongested()
+    {
+        lock (gate)
+        {
+            if (held.Count < MaxHeld)
+            {
+                return Task.CompletedTask;
+            }
+
+            drained ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return drained.Task;
+        }
+    }
+
     /// <summary>Flushes and releases until cancelled or until a flush fails (then nothing more is released).</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -84,6 +106,7 @@ internal sealed partial class DurabilityGate(TransactionLog log, Action<Exceptio
                 {
                     List<Output> batch;
                     bool flush;
+                    TaskCompletionSource? waiting;
                     lock (gate)
                     {
                         if (!unflushed && held.Count == 0)
@@ -96,6 +119,7 @@ internal sealed partial class DurabilityGate(TransactionLog log, Action<Exceptio
                         unflushed = false;
                         batch = held;
                         held = spare;
+                        (waiting, drained) = (drained, null);
                     }
 
                     // Everything in the batch was produced after the appends it depends on, and those all happened
@@ -112,6 +136,7 @@ internal sealed partial class DurabilityGate(TransactionLog log, Action<Exceptio
 
                     batch.Clear();
                     spare = batch;
+                    waiting?.TrySetResult();
                 }
             }
         }

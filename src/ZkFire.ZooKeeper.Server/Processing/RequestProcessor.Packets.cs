@@ -180,7 +180,7 @@ internal sealed partial class RequestProcessor
         {
             frame = Frames.Reply(new ReplyHeader(header.Xid, tree.LastProcessedZxid, ErrorCode.MarshallingError));
         }
-        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or KeyNotFoundException)
+        catch (Exception ex)
         {
             LogReadFailed(logger, ex, header.Type);
             frame = Frames.Reply(new ReplyHeader(header.Xid, tree.LastProcessedZxid, ErrorCode.MarshallingError));
@@ -192,7 +192,7 @@ internal sealed partial class RequestProcessor
 
     private void Reply(PacketWork packet, byte[] frame, long zxid)
     {
-        var latency = Math.Max(0, (time.GetTimestamp() - packet.ReceivedAt) * 1000 / time.TimestampFrequency);
+        var latency = (long)time.GetElapsedTime(packet.ReceivedAt).TotalMilliseconds;
         stats.RecordLatency(latency);
         packet.Channel.RecordReply(packet.Header.Xid, zxid, packet.Header.Type, latency);
         Send(packet.Channel, frame);

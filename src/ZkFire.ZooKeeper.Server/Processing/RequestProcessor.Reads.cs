@@ -58,24 +58,8 @@ internal sealed partial class RequestProcessor
 
     private GetAllChildrenNumberResponse AllChildrenNumber(GetAllChildrenNumberRequest request, IClientChannel channel)
     {
-        var node = Readable(request.Path, channel);
-        var count = 0;
-        var pending = new Stack<(string Path, DataNode Node)>();
-        pending.Push((request.Path, node));
-        while (pending.TryPop(out var current))
-        {
-            foreach (var name in current.Node.Children)
-            {
-                var childPath = ZnodePath.Join(current.Path, name);
-                if (tree.Get(childPath) is { } child)
-                {
-                    count++;
-                    pending.Push((childPath, child));
-                }
-            }
-        }
-
-        return new GetAllChildrenNumberResponse(count);
+        Readable(request.Path, channel);
+        return new GetAllChildrenNumberResponse(tree.AllChildrenNumber(request.Path));
     }
 
     /// <summary>getACL needs READ or ADMIN; without ADMIN the digests are masked (<c>user:x</c>).</summary>

@@ -18,8 +18,11 @@ namespace ZkFire.ZooKeeper.Server.Processing;
 /// </summary>
 internal sealed partial class RequestProcessor
 {
-    /// <summary>Requests waiting for the request thread; a full queue holds back the connections' read loops.</summary>
-    private const int QueueCapacity = 16_384;
+    /// <summary>
+    /// Requests waiting for the request thread (ZooKeeper's globalOutstandingLimit): a full queue holds back the
+    /// connections' read loops, which bounds the memory queued requests take.
+    /// </summary>
+    private const int QueueCapacity = 1000;
 
     private readonly Channel<Work> queue = Channel.CreateBounded<Work>(
         new BoundedChannelOptions(QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
@@ -90,9 +93,6 @@ internal sealed partial class RequestProcessor
         return await result.Task.WaitAsync(cancellationToken);
     }
 
-    /// <summary>The number of connections owning a session, for the four-letter words (request thread only).</summary>
-    public IReadOnlyDictionary<long, IClientChannel> Owners => owners;
-
     /// <summary>
     /// Processes work until cancelled. A failure to log or apply a transaction stops the loop (and the server): the
     /// tree and the log would no longer agree, which is what ZooKeeper's fail-stop on such errors prevents.
@@ -105,6 +105,7 @@ internal sealed partial class RequestProcessor
             {
                 preparer.Reset();
                 Process(work);
+                await gate.WhenNotCongested().WaitAsync(cancellationToken);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -259,6 +260,7 @@ internal sealed partial class RequestProcessor
         gate.Appended();
         notifications.Clear();
         var result = tree.Apply(header, txn, notifications);
+        LogApplied(logger, header.Type, header.Zxid, header.ClientId, result.Err, notifications.Count);
         SendNotifications();
         Committed?.Invoke();
         return result;
@@ -296,6 +298,9 @@ internal sealed partial class RequestProcessor
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Expiring session 0x{SessionId:x}")]
     private static partial void LogSessionExpired(ILogger logger, long sessionId);
+
+    [LoggerMessage(Level = LogLevel.Trace, Message = "Applied {Type} 0x{Zxid:x} of session 0x{SessionId:x}: {Err}, {Events} events")]
+    private static partial void LogApplied(ILogger logger, OpCode type, long zxid, long sessionId, ErrorCode err, int events);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Failed to prepare a {Type} request")]
     private static partial void LogPrepareFailed(ILogger logger, Exception exception, OpCode type);

@@ -46,8 +46,8 @@ internal sealed class ServerStats
     /// <summary>Bytes read under a top-level znode (zk_*_&lt;namespace&gt;_read_per_namespace).</summary>
     public void RecordRead(string path, long bytes) => Record(reads, path, bytes);
 
-    /// <summary>Bytes written under a top-level znode (zk_*_&lt;namespace&gt;_write_per_namespace).</summary>
-    public void RecordWrite(string path, long bytes) => Record(writes, path, bytes);
+    /// <summary>Bytes written under a top-level znode (zk_*_&lt;namespace&gt;_write_per_namespace): path plus data, as DataTree counts.</summary>
+    public void RecordWrite(string path, long bytes) => Record(writes, path, path.Length + bytes);
 
     public IReadOnlyList<(string Namespace, string Kind, Summary Summary)> PerNamespace()
     {

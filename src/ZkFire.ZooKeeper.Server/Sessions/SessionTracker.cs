@@ -17,6 +17,7 @@ internal sealed class SessionTracker
     private readonly ExpiryQueue<long> expiry;
     private readonly TimeProvider time;
     private readonly byte[] secret;
+    private readonly long origin;
     private long nextSessionId;
 
     /// <param name="tickTime">The expiry granularity in milliseconds.</param>
@@ -30,6 +31,7 @@ internal sealed class SessionTracker
         ArgumentOutOfRangeException.ThrowIfGreaterThan(serverId, 254);
         this.secret = secret;
         this.time = time;
+        origin = time.GetTimestamp();
         expiry = new ExpiryQueue<long>(tickTime, Now);
         nextSessionId = InitialSessionId(serverId == 0 ? 1 : serverId, time.GetUtcNow().ToUnixTimeMilliseconds());
     }
@@ -45,7 +47,8 @@ internal sealed class SessionTracker
         }
     }
 
-    private long Now => time.GetTimestamp() * 1000 / time.TimestampFrequency;
+    /// <summary>Monotonic milliseconds since the tracker started (wall-clock jumps must not expire anyone).</summary>
+    private long Now => (long)time.GetElapsedTime(origin).TotalMilliseconds;
 
     /// <summary>
     /// ZooKeeper's initializeNextSession: the server id in the top byte, milliseconds in the next five, a counter in

@@ -93,6 +93,24 @@ public sealed class HandshakeTests
     }
 
     [Fact]
+    public async Task A_port_in_use_fails_the_start_and_leaves_the_data_directory_usable()
+    {
+        await using var first = await TestServer.StartAsync();
+        var dataDir = Path.Combine(Path.GetTempPath(), "zkfire-busy-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            await Assert.ThrowsAsync<IOException>(() => TestServer.StartAsync(dataDir, o => o.ClientPort = first.EndPoint.Port, ownsDirectory: false));
+            await using var second = await TestServer.StartAsync(dataDir, configure: null, ownsDirectory: false);
+            await using var client = await second.ConnectAsync();
+            Assert.NotNull(await client.ExistsAsync("/"));
+        }
+        finally
+        {
+            Directory.Delete(dataDir, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Ping_is_answered_with_the_last_zxid()
     {
         await using var server = await TestServer.StartAsync();

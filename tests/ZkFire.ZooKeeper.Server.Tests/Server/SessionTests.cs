@@ -1,15 +1,16 @@
+using Xunit.Abstractions;
 using ZkFire.Jute;
 using ZkFire.ZooKeeper.Server.Tests.Support;
 
 namespace ZkFire.ZooKeeper.Server.Tests.Server;
 
-public sealed class SessionTests
+public sealed class SessionTests(ITestOutputHelper output)
 {
     [Fact]
     public async Task An_expired_session_loses_its_ephemerals_and_its_connection()
     {
         // tickTime 100: the shortest timeout is 200 ms.
-        await using var server = await TestServer.StartAsync(o => o.TickTime = 100);
+        await using var server = await TestServer.StartAsync(o => o.TickTime = 100, output);
         await using var owner = await server.ConnectAsync(timeout: 200);
         await using var watcher = await server.ConnectAsync();
         await owner.CreateAsync("/e", mode: CreateMode.Ephemeral);
@@ -33,13 +34,14 @@ public sealed class SessionTests
     [Fact]
     public async Task Pings_keep_a_session_alive()
     {
-        await using var server = await TestServer.StartAsync(o => o.TickTime = 100);
-        await using var client = await server.ConnectAsync(timeout: 600);
+        await using var server = await TestServer.StartAsync(o => o.TickTime = 100, output);
+        await using var client = await server.ConnectAsync(timeout: 2000);
         await client.CreateAsync("/e", mode: CreateMode.Ephemeral);
 
-        for (var i = 0; i < 12; i++)
+        // Longer than the timeout in all, with room for a test machine that stalls now and then.
+        for (var i = 0; i < 15; i++)
         {
-            await Task.Delay(100);
+            await Task.Delay(200);
             await client.SendAsync(new RequestHeader(SpecialXid.Ping, OpCode.Ping), default(EmptyBody));
             Assert.Equal(ErrorCode.Ok, (await client.ReceiveAsync())!.Header.Err);
         }

@@ -1,4 +1,5 @@
 using System.Net;
+using Xunit.Abstractions;
 
 namespace ZkFire.ZooKeeper.Server.Tests.Support;
 
@@ -20,15 +21,15 @@ internal sealed class TestServer : IAsyncDisposable
 
     public IPEndPoint EndPoint => Server.LocalEndPoint;
 
-    public static Task<TestServer> StartAsync(Action<ZooKeeperServerOptions>? configure = null) =>
-        StartAsync(Path.Combine(Path.GetTempPath(), "zkfire-server-" + Guid.NewGuid().ToString("N")), configure, ownsDirectory: true);
+    public static Task<TestServer> StartAsync(Action<ZooKeeperServerOptions>? configure = null, ITestOutputHelper? output = null) =>
+        StartAsync(Path.Combine(Path.GetTempPath(), "zkfire-server-" + Guid.NewGuid().ToString("N")), configure, ownsDirectory: true, output);
 
     /// <summary>Starts a server on an existing data directory (a restart); the caller deletes the directory.</summary>
-    public static async Task<TestServer> StartAsync(string dataDir, Action<ZooKeeperServerOptions>? configure, bool ownsDirectory)
+    public static async Task<TestServer> StartAsync(string dataDir, Action<ZooKeeperServerOptions>? configure, bool ownsDirectory, ITestOutputHelper? output = null)
     {
         var options = new ZooKeeperServerOptions { DataDir = dataDir, ClientPort = 0, ClientPortAddress = "127.0.0.1" };
         configure?.Invoke(options);
-        var server = new ZooKeeperServer(options);
+        var server = new ZooKeeperServer(options, output is null ? null : new TestOutputLoggerFactory(output));
         await server.StartAsync();
         return new TestServer(server, options, ownsDirectory);
     }

@@ -1,0 +1,41 @@
+using Microsoft.Extensions.Logging;
+using Xunit.Abstractions;
+
+namespace ZkFire.ZooKeeper.Server.Tests.Support;
+
+/// <summary>Sends the server's log to a test's output, which xunit shows when the test fails.</summary>
+internal sealed class TestOutputLoggerFactory(ITestOutputHelper output) : ILoggerFactory
+{
+    private readonly long started = Environment.TickCount64;
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName[(categoryName.LastIndexOf('.') + 1)..]);
+
+    public void AddProvider(ILoggerProvider provider)
+    {
+    }
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(TestOutputLoggerFactory factory, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Trace;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            try
+            {
+                factory.Write($"{Environment.TickCount64 - factory.started,6} {logLevel,-11} {category}: {formatter(state, exception)}{(exception is null ? "" : " " + exception)}");
+            }
+            catch (InvalidOperationException)
+            {
+                // The test has finished; its output is closed.
+            }
+        }
+    }
+
+    private void Write(string line) => output.WriteLine(line);
+}
