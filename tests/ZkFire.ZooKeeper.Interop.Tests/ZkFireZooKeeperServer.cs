@@ -11,8 +11,9 @@ namespace ZkFire.ZooKeeper.Interop.Tests;
 /// </summary>
 public sealed class ZkFireZooKeeperServer : IZooKeeperServer
 {
-    private readonly ChildProcess _process;
     private readonly string _directory;
+    private ChildProcess _process;
+    private string _earlierLogs = "";
 
     private ZkFireZooKeeperServer(string name, ChildProcess process, string directory, int port)
     {
@@ -26,7 +27,8 @@ public sealed class ZkFireZooKeeperServer : IZooKeeperServer
 
     public int Port { get; }
 
-    public string Log => _process.Log;
+    /// <summary>Every run's output, the killed ones first, so a failure after a restart still shows what led to it.</summary>
+    public string Log => _earlierLogs + _process.Log;
 
     public static string? WhyUnavailable() =>
         File.Exists(HostDll) ? null : $"The ZkFire host was not built at {HostDll}; build the solution in the tests' Configuration first.";
@@ -35,11 +37,23 @@ public sealed class ZkFireZooKeeperServer : IZooKeeperServer
     {
         var (process, directory, port) = await ZooKeeperServers.LaunchAsync(name, "zk-zkfire-", (directory, port) =>
         {
-            var config = Path.Combine(directory, "cluster.xml");
-            File.WriteAllText(config, ClusterXml(Path.Combine(directory, "data"), port));
-            return (DotnetHost, [HostDll, "zk", "--config", config]);
+            File.WriteAllText(ConfigPath(directory), ClusterXml(Path.Combine(directory, "data"), port));
+            return (DotnetHost, Arguments(directory));
         });
         return new ZkFireZooKeeperServer(name, process, directory, port);
+    }
+
+    /// <summary>
+    /// SIGKILLs the member (by pid, whole tree: no shutdown hook runs, like a crash) and starts it again on the same
+    /// dataDir and port, returning once it answers ruok. If the new process fails to serve it is still stopped by
+    /// <see cref="DisposeAsync"/>, since it is already the current one.
+    /// </summary>
+    public async Task KillAndRestartAsync()
+    {
+        await _process.DisposeAsync();
+        _earlierLogs += $"{_process.Log}--- killed (SIGKILL); restarting on the same dataDir and port ---\n";
+        _process = ChildProcess.Start(DotnetHost, Arguments(_directory), _directory);
+        await ZooKeeperServers.WaitUntilServingAsync(_process, Name, Port);
     }
 
     public async ValueTask DisposeAsync()
@@ -55,6 +69,10 @@ public sealed class ZkFireZooKeeperServer : IZooKeeperServer
     }
 
     public override string ToString() => $"{Name} on {((IZooKeeperServer)this).ConnectString}";
+
+    private static string ConfigPath(string directory) => Path.Combine(directory, "cluster.xml");
+
+    private static string[] Arguments(string directory) => [HostDll, "zk", "--config", ConfigPath(directory)];
 
     private static string ClusterXml(string dataDir, int port) => $"""
         <?xml version="1.0" encoding="UTF-8"?>
