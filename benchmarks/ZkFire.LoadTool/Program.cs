@@ -1,0 +1,114 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using HdrHistogram;
+using ZkFire.LoadTool;
+
+LoadOptions options;
+try
+{
+    options = LoadOptions.Parse(args);
+}
+catch (ArgumentException e)
+{
+    await Console.Error.WriteLineAsync($"{e.Message}\n\n{LoadOptions.Usage}");
+    return 2;
+}
+
+// Ctrl+C ends the measurement early but still lets the cleanup run.
+using var interrupt = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    interrupt.Cancel();
+};
+
+LoadResult result;
+try
+{
+    result = await new LoadRunner(options).RunAsync(interrupt.Token);
+}
+catch (Exception e) when (e is OperationCanceledException or IOException or System.Net.Sockets.SocketException
+                              or ZkFire.ZooKeeper.Client.KeeperException or TimeoutException)
+{
+    await Console.Error.WriteLineAsync($"run failed: {e.GetType().Name}: {e.Message}");
+    return 1;
+}
+
+Console.Write(Report.Text(result));
+Console.WriteLine(Report.Json(result));
+return result.Ops > 0 ? 0 : 1;
+
+internal static class Report
+{
+    private static readonly double[] Percentiles = [50, 90, 99, 99.9];
+
+    public static string Text(LoadResult r)
+    {
+        var o = r.Options;
+        var text = new StringBuilder();
+        var c = CultureInfo.InvariantCulture;
+        var mix = o.Workload == Workload.Mixed ? string.Create(c, $", read ratio {o.ReadRatio:0.###}") : string.Empty;
+        text.AppendLine(c, $"zk {o.Workload.ToString().ToLowerInvariant()} on {o.Connect}: {o.Sessions} sessions x {o.Outstanding} outstanding, {o.Payload} B payload, {o.Warmup.TotalSeconds:0.###} s warmup + {o.Duration.TotalSeconds:0.###} s{mix}");
+        text.AppendLine(c, $"  ops       {r.Ops} in {r.MeasuredSeconds:0.00} s = {OpsPerSecond(r):0} ops/s (reads {r.Reads}, writes {r.Writes})");
+        var percentiles = string.Join("  ", Percentiles.Select(p => string.Create(c, $"p{p:0.#} {Millis(r.LatencyMicros.GetValueAtPercentile(p))}")));
+        text.AppendLine(c, $"  latency   {percentiles}  max {Millis(r.LatencyMicros.GetMaxValue())}  mean {r.LatencyMicros.GetMean() / 1000:0.000} ms");
+        var kinds = r.Errors > 0 ? " (" + string.Join(", ", r.ErrorKinds.Select(k => string.Create(c, $"{k.Key} {k.Value}"))) + ")" : string.Empty;
+        text.AppendLine(c, $"  errors    {r.Errors}{kinds}");
+        var left = r.LeftoverNodes > 0 ? string.Create(c, $", ~{r.LeftoverNodes} LEFT BEHIND") : string.Empty;
+        text.AppendLine(c, $"  setup {r.SetupSeconds:0.0} s, cleanup {r.CleanupSeconds:0.0} s ({r.CleanedNodes} nodes under {r.Root}{left})");
+        return text.ToString();
+    }
+
+    public static string Json(LoadResult r)
+    {
+        var o = r.Options;
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            if (o.Label is not null)
+            {
+                json.WriteString("label", o.Label);
+            }
+
+            json.WriteString("target", "zk");
+            json.WriteString("connect", o.Connect);
+            json.WriteString("workload", o.Workload.ToString().ToLowerInvariant());
+            json.WriteNumber("sessions", o.Sessions);
+            json.WriteNumber("outstanding", o.Outstanding);
+            json.WriteNumber("payload", o.Payload);
+            json.WriteNumber("durationSeconds", o.Duration.TotalSeconds);
+            json.WriteNumber("warmupSeconds", o.Warmup.TotalSeconds);
+            if (o.Workload == Workload.Mixed)
+            {
+                json.WriteNumber("readRatio", o.ReadRatio);
+            }
+
+            json.WriteNumber("ops", r.Ops);
+            json.WriteNumber("reads", r.Reads);
+            json.WriteNumber("writes", r.Writes);
+            json.WriteNumber("measuredSeconds", Math.Round(r.MeasuredSeconds, 3));
+            json.WriteNumber("opsPerSec", Math.Round(OpsPerSecond(r), 1));
+            json.WriteNumber("errors", r.Errors);
+            json.WriteStartObject("latencyMs");
+            json.WriteNumber("p50", ToMs(r.LatencyMicros.GetValueAtPercentile(50)));
+            json.WriteNumber("p90", ToMs(r.LatencyMicros.GetValueAtPercentile(90)));
+            json.WriteNumber("p99", ToMs(r.LatencyMicros.GetValueAtPercentile(99)));
+            json.WriteNumber("p999", ToMs(r.LatencyMicros.GetValueAtPercentile(99.9)));
+            json.WriteNumber("max", ToMs(r.LatencyMicros.GetMaxValue()));
+            json.WriteNumber("mean", Math.Round(r.LatencyMicros.GetMean() / 1000, 3));
+            json.WriteEndObject();
+            json.WriteNumber("leftoverNodes", r.LeftoverNodes);
+            json.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    private static double OpsPerSecond(LoadResult r) => r.MeasuredSeconds > 0 ? r.Ops / r.MeasuredSeconds : 0;
+
+    private static double ToMs(long micros) => Math.Round(micros / 1000.0, 3);
+
+    private static string Millis(long micros) => string.Create(CultureInfo.InvariantCulture, $"{micros / 1000.0:0.000} ms");
+}
