@@ -71,6 +71,18 @@ public sealed class DataNode
         }
     }
 
+    /// <summary>How many children the node has, without copying them (every create and delete asks).</summary>
+    public int ChildCount
+    {
+        get
+        {
+            lock (this)
+            {
+                return _children?.Count ?? 0;
+            }
+        }
+    }
+
     /// <summary>Names (not paths) of the children: a copy, safe to keep while the tree changes.</summary>
     public IReadOnlyCollection<string> Children
     {

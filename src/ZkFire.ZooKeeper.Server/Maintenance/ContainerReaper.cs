@@ -49,7 +49,7 @@ internal sealed partial class ContainerReaper(
         var candidates = new List<string>();
         foreach (var path in tree.ContainerPaths)
         {
-            if (tree.Get(path) is { } node && node.Children.Count == 0 && node.Stat.Cversion > 0)
+            if (tree.Get(path) is { } node && node.ChildCount == 0 && node.Stat.Cversion > 0)
             {
                 candidates.Add(path);
             }
@@ -58,7 +58,7 @@ internal sealed partial class ContainerReaper(
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         foreach (var path in tree.TtlPaths)
         {
-            if (tree.Get(path) is { } node && node.Children.Count == 0
+            if (tree.Get(path) is { } node && node.ChildCount == 0
                 && EphemeralOwner.TtlOf(node.Stat.EphemeralOwner) is var ttl and not 0 && now - node.Stat.Mtime > ttl)
             {
                 candidates.Add(path);

@@ -37,7 +37,7 @@ internal sealed class PendingChanges(DataTree tree)
             return null;
         }
 
-        var record = new NodeRecord(node.Stat, node.Acl, node.Children.Count);
+        var record = new NodeRecord(node.Stat, node.Acl, node.ChildCount);
         overlay[path] = record;
         return record;
     }
