@@ -5,7 +5,9 @@ namespace ZkFire.Jute;
 /// <summary>An identity an ACL entry grants to: <c>scheme:identity</c>, e.g. <c>world:anyone</c>, <c>ip:10.0.0.1</c>.</summary>
 public readonly record struct Id(string Scheme, string Identity) : IJuteRecord<Id>
 {
-    public static Id Read(ref JuteReader reader) => new(reader.ReadString(), reader.ReadString());
+    // ZooKeeper's server accepts a null identity: kazoo writes every empty string as length -1, so its auth:"" ACL
+    // arrives with a null id, which means the same as an empty one.
+    public static Id Read(ref JuteReader reader) => new(reader.ReadString(), reader.ReadNullableString() ?? "");
 
     public void Write(ref JuteWriter writer)
     {

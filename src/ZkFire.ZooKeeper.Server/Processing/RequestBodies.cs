@@ -3,21 +3,11 @@ using ZkFire.Jute;
 namespace ZkFire.ZooKeeper.Server.Processing;
 
 /// <summary>
-/// Request bodies read the way ZooKeeper 3.8's server reads them where that differs from the plain jute records:
-/// an ACL id may be a null string (kazoo sends every empty string as -1, so its <c>auth:""</c> arrives as a null id),
-/// and a multi's create ops are retyped by their flags, as MultiOperationRecord builds them through Op.create.
+/// A multi read the way ZooKeeper 3.8's server reads it, where that differs from the plain jute record: its create
+/// ops are retyped by their flags, as MultiOperationRecord builds them through Op.create.
 /// </summary>
 internal static class RequestBodies
 {
-    public static CreateRequest Create(ref JuteReader reader) =>
-        new(reader.ReadString(), reader.ReadBuffer(), Acls(ref reader), reader.ReadInt());
-
-    public static CreateTtlRequest CreateTtl(ref JuteReader reader) =>
-        new(reader.ReadString(), reader.ReadBuffer(), Acls(ref reader), reader.ReadInt(), reader.ReadLong());
-
-    public static SetAclRequest SetAcl(ref JuteReader reader) =>
-        new(reader.ReadString(), Acls(ref reader), reader.ReadInt());
-
     /// <summary>
     /// MultiOperationRecord.deserialize: a create's type follows its flags, not its opcode (create2 becomes create, the
     /// container flag makes createContainer, a TTL flag createTTL; an unknown flag stays a create that then fails with
@@ -31,8 +21,8 @@ internal static class RequestBodies
         {
             MultiOp op = header.Type switch
             {
-                OpCode.Create or OpCode.Create2 or OpCode.CreateContainer => CreateOp(Create(ref reader)),
-                OpCode.CreateTtl => CreateTtl(ref reader) is var ttl && Mode(ttl.Flags).IsTtl
+                OpCode.Create or OpCode.Create2 or OpCode.CreateContainer => CreateOp(CreateRequest.Read(ref reader)),
+                OpCode.CreateTtl => CreateTtlRequest.Read(ref reader) is var ttl && Mode(ttl.Flags).IsTtl
                     ? MultiOp.CreateTtl(ttl)
                     : CreateOp(new CreateRequest(ttl.Path, ttl.Data, ttl.Acl, ttl.Flags)),
                 OpCode.Delete => MultiOp.Delete(DeleteRequest.Read(ref reader)),
@@ -62,27 +52,4 @@ internal static class RequestBodies
     }
 
     private static CreateMode Mode(int flags) => CreateMode.FromFlag(flags) ?? CreateMode.Persistent;
-
-    private static Acl[] Acls(ref JuteReader reader)
-    {
-        var count = reader.ReadInt();
-        if (count == -1)
-        {
-            return [];
-        }
-
-        // Each ACL takes at least 12 bytes (perms and two string lengths): a larger count cannot be honest.
-        if (count < 0 || count > reader.Remaining / 12)
-        {
-            throw new JuteException($"ACL count {count} cannot fit in the {reader.Remaining} bytes left.");
-        }
-
-        var acls = new Acl[count];
-        for (var i = 0; i < count; i++)
-        {
-            acls[i] = new Acl((Perms)reader.ReadInt(), new Id(reader.ReadString(), reader.ReadNullableString() ?? ""));
-        }
-
-        return acls;
-    }
 }

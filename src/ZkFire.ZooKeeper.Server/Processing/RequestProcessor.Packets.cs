@@ -23,14 +23,14 @@ internal sealed partial class RequestProcessor
             case OpCode.Create or OpCode.Create2 or OpCode.CreateContainer:
                 WriteRequest(packet, h =>
                 {
-                    var r = Decode(body, RequestBodies.Create);
+                    var r = Decode<CreateRequest>(body);
                     return preparer.Create(header.Type, r.Path, r.Data, r.Acl, r.Flags, -1, caller, h);
                 });
                 break;
             case OpCode.CreateTtl:
                 WriteRequest(packet, h =>
                 {
-                    var r = Decode(body, RequestBodies.CreateTtl);
+                    var r = Decode<CreateTtlRequest>(body);
                     return preparer.Create(header.Type, r.Path, r.Data, r.Acl, r.Flags, r.Ttl, caller, h);
                 });
                 break;
@@ -46,7 +46,7 @@ internal sealed partial class RequestProcessor
                 WriteRequest(packet, h => preparer.SetData(Decode<SetDataRequest>(body), caller, h));
                 break;
             case OpCode.SetAcl:
-                WriteRequest(packet, _ => preparer.SetAcl(Decode(body, RequestBodies.SetAcl), caller));
+                WriteRequest(packet, _ => preparer.SetAcl(Decode<SetAclRequest>(body), caller));
                 break;
             case OpCode.Check:
                 WriteRequest(packet, _ => preparer.Check(Decode<CheckVersionRequest>(body), caller));
