@@ -1,8 +1,7 @@
 using System.Buffers;
 using ZkFire.Jute;
-using ZkFire.ZooKeeper.Server.Data;
 
-namespace ZkFire.ZooKeeper.Server.Processing;
+namespace ZkFire.ZooKeeper.Server.Data;
 
 /// <summary>
 /// Transactions as the log stores them: a TxnHeader followed by the record its type names (ZooKeeper's
