@@ -24,8 +24,8 @@ public sealed partial class XmppServer : IAsyncDisposable
     {
         this.options = options;
         logger = loggerFactory.CreateLogger<XmppServer>();
-        Accounts = new AccountManager(store.Users, TimeProvider.System);
-        Router = new StanzaRouter(options, new SessionRegistry(), store, Accounts, loggerFactory.CreateLogger<StanzaRouter>());
+        var accounts = new AccountManager(store.Users, TimeProvider.System);
+        Router = new StanzaRouter(options, new SessionRegistry(), store, accounts, loggerFactory.CreateLogger<StanzaRouter>());
         context = new C2sContext(
             options,
             Router,
@@ -35,25 +35,17 @@ public sealed partial class XmppServer : IAsyncDisposable
             loggerFactory.CreateLogger("ZkFire.Xmpp.Streams.C2s"));
     }
 
-    public AccountManager Accounts { get; }
-
     public StanzaRouter Router { get; }
 
     public SessionRegistry Sessions => Router.Sessions;
 
-    /// <summary>Where the listeners are bound (useful when a port was 0).</summary>
-    public IReadOnlyList<IPEndPoint> Endpoints { get; private set; } = [];
-
     public void Start()
     {
-        var endpoints = new List<IPEndPoint>();
-        endpoints.Add(Listen(options.C2sPort, directTls: false));
+        Listen(options.C2sPort, directTls: false);
         if (options.DirectTlsPort != 0 && options.Certificate is not null)
         {
-            endpoints.Add(Listen(options.DirectTlsPort, directTls: true));
+            Listen(options.DirectTlsPort, directTls: true);
         }
-
-        Endpoints = endpoints;
     }
 
     public async ValueTask DisposeAsync()
@@ -70,14 +62,13 @@ public sealed partial class XmppServer : IAsyncDisposable
         stopping.Dispose();
     }
 
-    private IPEndPoint Listen(int port, bool directTls)
+    private void Listen(int port, bool directTls)
     {
         var listener = new C2sListener(context, connections, directTls);
         var endpoint = listener.Bind(options.ListenAddress, port);
         listeners.Add(listener);
         listener.Start(stopping.Token);
         LogListening(logger, directTls ? "direct TLS" : "c2s", endpoint, options.Domain);
-        return endpoint;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "XMPP {Kind} listening on {Endpoint} for {Domain}")]

@@ -10,9 +10,6 @@ namespace ZkFire.Xmpp.Sessions;
 public sealed class SessionRegistry
 {
     private readonly ConcurrentDictionary<Jid, ClientSession[]> byBare = new();
-    private int count;
-
-    public int Count => Volatile.Read(ref count);
 
     /// <summary>Adds <paramref name="session"/>; returns the session it replaces when the full JID was taken (newest wins).</summary>
     public ClientSession? Bind(ClientSession session)
@@ -27,11 +24,6 @@ public sealed class SessionRegistry
                 return replaced is null ? [.. existing, s] : [.. existing.Where(e => e != replaced), s];
             },
             session);
-        if (replaced is null)
-        {
-            Interlocked.Increment(ref count);
-        }
-
         return replaced;
     }
 
@@ -50,7 +42,6 @@ public sealed class SessionRegistry
                 : byBare.TryUpdate(session.Bare, [.. existing.Where(e => e != session)], existing);
             if (removed)
             {
-                Interlocked.Decrement(ref count);
                 return true;
             }
         }

@@ -12,8 +12,6 @@ internal sealed class ConnectionTracker : IAsyncDisposable
 
     public ConnectionTracker() => sweeper = SweepAsync(stop.Token);
 
-    public int Count => connections.Count;
-
     public void Run(C2sConnection connection, CancellationToken stopping)
     {
         var task = Task.Run(() => connection.RunAsync(stopping), CancellationToken.None);
