@@ -70,6 +70,15 @@ public sealed class ZooKeeperServerOptions
     /// </summary>
     public string? SuperDigest { get; set; }
 
+    /// <summary>The ensemble's voting members (<c>server.N</c>); empty for a standalone member.</summary>
+    public IReadOnlyList<Quorum.QuorumMember> Servers { get; set; } = [];
+
+    /// <summary><c>initLimit</c>: ticks a follower may take to connect to its leader and sync.</summary>
+    public int InitLimit { get; set; } = 10;
+
+    /// <summary><c>syncLimit</c>: ticks a follower may lag (or stay silent) before the leader drops it, and vice versa.</summary>
+    public int SyncLimit { get; set; } = 5;
+
     public int EffectiveMinSessionTimeout => MinSessionTimeout ?? 2 * TickTime;
 
     public int EffectiveMaxSessionTimeout => MaxSessionTimeout ?? 20 * TickTime;
@@ -89,6 +98,8 @@ public sealed class ZooKeeperServerOptions
         options.DataLogDir = properties.GetValueOrDefault("dataLogDir");
         options.ClientPortAddress = properties.GetValueOrDefault("clientPortAddress");
         options.TickTime = Int(properties, "tickTime", 1, int.MaxValue) ?? options.TickTime;
+        options.InitLimit = Int(properties, "initLimit", 1, int.MaxValue) ?? options.InitLimit;
+        options.SyncLimit = Int(properties, "syncLimit", 1, int.MaxValue) ?? options.SyncLimit;
         options.MinSessionTimeout = Int(properties, "minSessionTimeout", 0, int.MaxValue) is { } min and > 0 ? min : null;
         options.MaxSessionTimeout = Int(properties, "maxSessionTimeout", 0, int.MaxValue) is { } max and > 0 ? max : null;
         options.MaxClientConnections = Int(properties, "maxClientCnxns", 0, int.MaxValue) ?? options.MaxClientConnections;
