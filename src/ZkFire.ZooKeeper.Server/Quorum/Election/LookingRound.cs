@@ -132,6 +132,12 @@ internal sealed class LookingRound
             Propose(vote.IsBetterThan(own) ? vote : own);
             Broadcast();
         }
+        else if (received.TryGetValue(from, out var newer) && newer.State == PeerState.Looking && newer.Vote.IsBetterThan(vote))
+        {
+            // Within an election a member only ever moves to better votes, so this one was overtaken in transit by a
+            // later one (the transport may reorder); letting it overwrite the later vote could stall the quorum.
+            return;
+        }
         else if (vote.IsBetterThan(Proposal))
         {
             Propose(vote);
