@@ -106,7 +106,7 @@ public sealed partial class ZooKeeperServer : IAsyncDisposable
         }
         else
         {
-            peer = new QuorumPeer(member, transport ?? QuorumTransports.Create(options, loggerFactory), loggerFactory.CreateLogger<QuorumPeer>());
+            peer = new QuorumPeer(member, transport ?? new DotNettyQuorumTransport(options.ServerId, options.Servers, QuorumTransportOptions.From(options), loggerFactory), loggerFactory.CreateLogger<QuorumPeer>());
             await peer.StartAsync(cancellationToken);
             loops.Add(Watch(peer.RunAsync(token), "quorum peer"));
         }

@@ -15,7 +15,7 @@ internal interface ILeaderLink
 }
 
 /// <summary>The leader committed everything through this transaction, which the follower logged when it was proposed.</summary>
-internal sealed record CommittedWork(TxnHeader Header, object Txn) : Work;
+internal sealed record CommittedWork(TxnHeader Header, object? Txn) : Work;
 
 /// <summary>The leader's answer to a revalidation.</summary>
 internal sealed record RevalidatedWork(long SessionId, bool Valid) : Work;
@@ -119,7 +119,7 @@ internal sealed partial class RequestProcessor
     /// Applies a transaction the leader committed, then answers the local request it came from (if any) and serves
     /// the requests that waited behind it.
     /// </summary>
-    private void ApplyCommitted(TxnHeader header, object txn)
+    private void ApplyCommitted(TxnHeader header, object? txn)
     {
         var result = Apply(header, txn, replaying: false);
         Interlocked.Exchange(ref lastZxid, header.Zxid);
@@ -136,7 +136,7 @@ internal sealed partial class RequestProcessor
                 return;
             case OpCode.CloseSession:
                 sessions.Remove(sessionId);
-                if (owners.Remove(sessionId, out var owner) && !IsHeadOf(sessionId, header.Xid))
+                if (owners.Remove(sessionId, out var owner) && !IsHeadOf(sessionId, header.Cxid))
                 {
                     // Expired by the leader (or closed through another member): the connection here goes too.
                     Send(owner, null, close: true);
@@ -145,7 +145,7 @@ internal sealed partial class RequestProcessor
                 break;
         }
 
-        if (!IsHeadOf(sessionId, header.Xid))
+        if (!IsHeadOf(sessionId, header.Cxid))
         {
             return;
         }
@@ -154,7 +154,7 @@ internal sealed partial class RequestProcessor
         var err = txn is ErrorTxn error ? error.Err : result.Err;
         if (header.Type == OpCode.CloseSession)
         {
-            Reply(packet, Frames.Reply(new ReplyHeader(header.Xid, tree.LastProcessedZxid, err)), tree.LastProcessedZxid);
+            Reply(packet, Frames.Reply(new ReplyHeader(header.Cxid, tree.LastProcessedZxid, err)), tree.LastProcessedZxid);
             Send(packet.Channel, null, close: true);
         }
         else

@@ -309,7 +309,7 @@ internal sealed partial class RequestProcessor
     }
 
     /// <summary>Applies a logged transaction to the tree and queues the watch events it fires.</summary>
-    private TxnResult Apply(TxnHeader header, object txn, bool replaying)
+    private TxnResult Apply(TxnHeader header, object? txn, bool replaying)
     {
         notifications.Clear();
         var result = tree.Apply(header, txn, notifications, replaying);

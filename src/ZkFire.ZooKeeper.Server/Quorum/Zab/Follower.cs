@@ -73,7 +73,7 @@ internal sealed partial class Follower : IServingRole, ILeaderLink
             current.Start();
             current.Serve(this, member.Connections, member.DataDir, member.LogDir);
             open(current);
-            LogFollowing(logger, leaderId, Zxid.Epoch(synced) > 0 ? epochs.Current : 0, synced);
+            LogFollowing(logger, leaderId, epochs.Current, synced);
             var sending = SendLoopAsync(link, token);
             try
             {

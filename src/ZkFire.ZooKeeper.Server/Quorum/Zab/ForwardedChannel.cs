@@ -14,7 +14,8 @@ internal sealed class ForwardedChannel(LearnerHandler learner, long sessionId, i
 {
     public long SessionId => sessionId;
 
-    public IPAddress RemoteAddress => learner.Address;
+    // The follower proved the client's address as its ip id, which travels with the ids; the leader never sees the client.
+    public IPAddress RemoteAddress => IPAddress.None;
 
     public int SessionTimeout => 0;
 

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Net;
 using System.Threading.Channels;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
@@ -25,8 +24,6 @@ internal sealed partial class LearnerHandler(Leader leader, IPeerLink link, ILog
     private long lastHeard = Environment.TickCount64;
 
     public long PeerId => link.PeerId;
-
-    public IPAddress Address => IPAddress.None;
 
     /// <summary>Synced and taking part in broadcast.</summary>
     public bool IsSynced { get; private set; }
@@ -98,7 +95,7 @@ internal sealed partial class LearnerHandler(Leader leader, IPeerLink link, ILog
         var (through, snapshot) = await replica.Processor.InspectAsync(() =>
         {
             leader.Forward(this);
-            var zxid = replica.Processor.LastZxid;
+            var zxid = log.LastZxid;
             if (plan.Kind != SyncKind.Snap)
             {
                 return (zxid, (byte[]?)null);
@@ -189,6 +186,9 @@ internal sealed partial class LearnerHandler(Leader leader, IPeerLink link, ILog
                     var valid = sessions.Touch(revalidate.SessionId, revalidate.Timeout);
                     Queue(new QuorumMessage { RevalidateReply = new RevalidateReply { SessionId = revalidate.SessionId, Valid = valid } });
                     break;
+                case QuorumMessage.BodyOneofCase.Request when message.Request.Type == (int)OpCode.CreateSession:
+                    await processor.EnqueueAsync(RemoteSession(message.Request), cancellationToken);
+                    break;
                 case QuorumMessage.BodyOneofCase.Request:
                     await processor.EnqueueAsync(Forwarded(message.Request), cancellationToken);
                     break;
@@ -198,20 +198,16 @@ internal sealed partial class LearnerHandler(Leader leader, IPeerLink link, ILog
         }
     }
 
-    private Work Forwarded(Request request)
+    private RemoteSessionWork RemoteSession(Request request) => request.Body.Length == sizeof(int)
+        ? new RemoteSessionWork(request.SessionId, BinaryPrimitives.ReadInt32BigEndian(request.Body.Span))
+        : throw new QuorumProtocolException($"Member {PeerId} forwarded a malformed createSession.");
+
+    private PacketWork Forwarded(Request request)
     {
         var type = (OpCode)request.Type;
-        if (type == OpCode.CreateSession)
-        {
-            var body = request.Body.Span;
-            return body.Length == sizeof(int)
-                ? new RemoteSessionWork(request.SessionId, BinaryPrimitives.ReadInt32BigEndian(body))
-                : throw new QuorumProtocolException($"Member {PeerId} forwarded a malformed createSession.");
-        }
-
         var authIds = request.Auth.Select(id => new Id(id.Scheme, id.Id)).ToList();
         var channel = new ForwardedChannel(this, request.SessionId, request.Xid, type, authIds);
-        return new PacketWork(channel, new RequestHeader(request.Xid, type), request.Body.ToByteArray(), leader.Replica.Stats.Now);
+        return new PacketWork(channel, new RequestHeader(request.Xid, type), request.Body.ToByteArray(), leader.Time.GetTimestamp());
     }
 
     private async Task<QuorumMessage> ReceiveAsync(TimeSpan timeout, CancellationToken cancellationToken)
