@@ -285,7 +285,7 @@ internal sealed class FourLetterWords(
 
     private string Configuration()
     {
-        return new StringBuilder()
+        var text = new StringBuilder()
             .Append(CultureInfo.InvariantCulture, $"clientPort={options.ClientPort}\n")
             .Append("secureClientPort=-1\n")
             .Append(CultureInfo.InvariantCulture, $"dataDir={dataDirectory}\n")
@@ -297,8 +297,28 @@ internal sealed class FourLetterWords(
             .Append(CultureInfo.InvariantCulture, $"minSessionTimeout={options.EffectiveMinSessionTimeout}\n")
             .Append(CultureInfo.InvariantCulture, $"maxSessionTimeout={options.EffectiveMaxSessionTimeout}\n")
             .Append("clientPortListenBacklog=-1\n")
-            .Append(CultureInfo.InvariantCulture, $"serverId={options.ServerId}\n")
-            .ToString();
+            .Append(CultureInfo.InvariantCulture, $"serverId={options.ServerId}\n");
+        if (options.Servers.FirstOrDefault(s => s.Id == options.ServerId) is { } self)
+        {
+            // QuorumPeerConfig's quorum part, as an ensemble member of ZooKeeper 3.8 prints it.
+            text.Append(CultureInfo.InvariantCulture, $"initLimit={options.InitLimit}\n")
+                .Append(CultureInfo.InvariantCulture, $"syncLimit={options.SyncLimit}\n")
+                .Append("electionAlg=3\n")
+                .Append(CultureInfo.InvariantCulture, $"electionPort={self.ElectionPort}\n")
+                .Append(CultureInfo.InvariantCulture, $"quorumPort={self.QuorumPort}\n")
+                .Append("peerType=0\n")
+                .Append("membership: \n");
+            foreach (var server in options.Servers)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"server.{server.Id}={server.Host}:{server.QuorumPort}:{server.ElectionPort}:participant");
+                // Only this member's client address is known here, as with a static zoo.cfg.
+                text.Append(server == self ? $";{options.ClientPortAddress ?? "0.0.0.0"}:{options.ClientPort.ToString(CultureInfo.InvariantCulture)}\n" : "\n");
+            }
+
+            text.Append("version=0\n");
+        }
+
+        return text.ToString();
     }
 
     /// <summary>Environment.list: the version first (clients parse it), then the host.</summary>
