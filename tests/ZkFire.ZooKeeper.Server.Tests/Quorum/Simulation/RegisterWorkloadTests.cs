@@ -3,7 +3,7 @@ using ZkFire.ZooKeeper.Server.Tests.Support;
 
 namespace ZkFire.ZooKeeper.Server.Tests.Quorum.Simulation;
 
-/// <summary>The recorder on a healthy standalone server: everything is answered, and what it records is consistent.</summary>
+/// <summary>The recorder on a healthy standalone server: everything is answered, and the history it records is linearizable.</summary>
 public sealed class RegisterWorkloadTests
 {
     [Fact]
@@ -34,5 +34,8 @@ public sealed class RegisterWorkloadTests
             var applied = history.Where(op => op.Key == key && op.Kind != OperationKind.Read && op.Outcome == Outcome.Ok).Select(op => op.ResultVersion!.Value).Order().ToList();
             Assert.Equal(Enumerable.Range(1, applied.Count), applied);
         }
+
+        var check = LinearizabilityChecker.Check(history);
+        Assert.True(check.IsOk, check.Explanation);
     }
 }
