@@ -13,8 +13,6 @@ namespace ZkFire.ZooKeeper.Server.Tests.Quorum.History;
 /// </remarks>
 internal static class SequentialConsistencyChecker
 {
-    private const int Shown = 3;
-
     /// <param name="history">The recorded operations, on any number of keys, in any order.</param>
     /// <param name="initial">Each key's state before the history; a key not listed starts as <see cref="RegisterState.Empty"/>.</param>
     /// <exception cref="ArgumentException">An acknowledged operation lacks its result version.</exception>
@@ -42,11 +40,9 @@ internal static class SequentialConsistencyChecker
             return CheckResult.Ok;
         }
 
-        var first = violations.OrderBy(v => v.Time).Take(Shown).Select(v => "  " + v.Text);
-        var more = violations.Count > Shown ? $"{Environment.NewLine}  ... and {violations.Count - Shown} more" : "";
-        return CheckResult.Violation(
-            $"{violations.Count} violation(s) of sequential consistency (times relative to +0 = {origin}), the first:"
-            + Environment.NewLine + string.Join(Environment.NewLine, first) + more);
+        return CheckResult.Violation(HistoryText.Listing(
+            $"{violations.Count} violation(s) of sequential consistency (times relative to +0 = {origin})",
+            violations.OrderBy(v => v.Time).Select(v => v.Text)));
     }
 
     /// <summary>A znode's data as a dictionary key (null data included).</summary>
