@@ -32,5 +32,15 @@ internal static class HistoryText
     public static string Zxid(long zxid) =>
         string.Create(CultureInfo.InvariantCulture, $"0x{zxid:x} (epoch {zxid >> 32}, counter {zxid & 0xffffffff})");
 
+    /// <summary>A headline over the first few items, each on a line of its own, and how many more there are.</summary>
+    public static string Listing(string headline, IEnumerable<string> items)
+    {
+        const int shown = 3;
+        var all = items.ToList();
+        var lines = all.Take(shown).Select(item => Environment.NewLine + "  " + item);
+        var more = all.Count > shown ? $"{Environment.NewLine}  ... and {all.Count - shown} more" : "";
+        return $"{headline}:{string.Concat(lines)}{more}";
+    }
+
     private static string Offset(long time, long origin) => string.Create(CultureInfo.InvariantCulture, $"+{time - origin}");
 }

@@ -37,10 +37,11 @@ internal static class LinearizabilityChecker
         CheckBudget? budget = null)
     {
         var meter = new BudgetMeter(budget ?? CheckBudget.Default);
+        var origin = HistoryText.Origin(history);
         var keys = history.GroupBy(op => op.Key, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal);
         foreach (var key in keys)
         {
-            var result = new KeySearch(key.Key, [.. key], RegisterState.Before(key.Key, initial), meter).Run();
+            var result = new KeySearch(key.Key, [.. key], RegisterState.Before(key.Key, initial), meter, origin).Run();
             if (!result.IsOk)
             {
                 return result;
@@ -125,6 +126,7 @@ internal static class LinearizabilityChecker
         private readonly Step[] steps;
         private readonly Model initial;
         private readonly RegisterState before;
+        private readonly long origin;
 
         // Lowe's event list: a call entry per operation and a return entry per determinate one, in time order, as a
         // doubly linked list that placing an operation unlinks both of its entries from.
@@ -145,11 +147,12 @@ internal static class LinearizabilityChecker
         private readonly int determinate;
         private Frontier? frontier;
 
-        public KeySearch(string key, List<Operation> operations, RegisterState before, BudgetMeter meter)
+        public KeySearch(string key, List<Operation> operations, RegisterState before, BudgetMeter meter, long origin)
         {
             this.key = key;
             this.meter = meter;
             this.before = before;
+            this.origin = origin;
             source = [.. operations.Where(Matters).OrderBy(op => op.Invoked)];
             foreach (var op in source)
             {
@@ -416,7 +419,6 @@ internal static class LinearizabilityChecker
 
         private string Explain()
         {
-            var origin = HistoryText.Origin(source);
             string Line(int op) => "    " + HistoryText.Describe(source[op], origin);
             var reached = frontier ?? Snapshot(new Stack<(int, Model)>(), 0);
 

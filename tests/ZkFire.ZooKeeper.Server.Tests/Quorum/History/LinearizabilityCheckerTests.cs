@@ -265,6 +265,33 @@ public sealed class LinearizabilityCheckerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Agrees_with_a_naive_search_on_small_histories()
+    {
+        var verdicts = new int[2];
+        for (var seed = 0; seed < 400; seed++)
+        {
+            var history = SimulatedRegisters.History(seed, clients: 3, operationsPerClient: 3, keys: 1, unknownRate: 0.25).ToList();
+            var random = new Random(seed);
+            if (random.Next(2) == 0)
+            {
+                var i = random.Next(history.Count);
+                history[i] = history[i] with
+                {
+                    ResultVersion = history[i].ResultVersion + random.Next(-1, 2),
+                    ResultValue = history[i].ResultValue is null ? null : history[random.Next(history.Count)].Value ?? "",
+                };
+            }
+
+            var expected = NaiveSearch(history, new HashSet<Operation>(), RegisterState.Empty);
+            var result = LinearizabilityChecker.Check(history);
+            Assert.True(expected == result.IsOk, $"seed {seed}: naive {expected}, checker {result.Explanation}");
+            verdicts[expected ? 1 : 0]++;
+        }
+
+        output.WriteLine($"{verdicts[1]} linearizable, {verdicts[0]} not");
+    }
+
+    [Fact]
     public void Five_clients_with_two_hundred_operations_each_on_one_key_check_quickly()
     {
         var history = SimulatedRegisters.History(seed: 42, clients: 5, operationsPerClient: 200, keys: 1, unknownRate: 0.03);
@@ -274,6 +301,43 @@ public sealed class LinearizabilityCheckerTests(ITestOutputHelper output)
 
         output.WriteLine($"{history.Count} operations ({history.Count(op => op.Outcome == Outcome.Unknown)} unknown) on one key: {clock.ElapsedMilliseconds} ms");
         Assert.True(result.IsOk, result.Explanation);
+    }
+
+    /// <summary>Every order of the operations, with no cache, merging or symmetry: the definition, slowly.</summary>
+    private static bool NaiveSearch(List<Operation> history, HashSet<Operation> placed, RegisterState state)
+    {
+        var open = history.Where(op => !placed.Contains(op) && op.Outcome != Outcome.Unknown
+            && (op.Outcome == Outcome.Ok || op.Kind == OperationKind.CompareAndSet)).ToList();
+        if (open.Count == 0)
+        {
+            return true;
+        }
+
+        foreach (var op in history.Where(op => !placed.Contains(op) && !open.Any(o => o.Completed < op.Invoked)))
+        {
+            RegisterState? next = (op.Kind, op.Outcome) switch
+            {
+                (_, Outcome.Failed) when op.Kind != OperationKind.CompareAndSet => null,
+                (OperationKind.Read, Outcome.Ok) when state == new RegisterState(op.ResultValue, op.ResultVersion!.Value) => state,
+                (OperationKind.Read, _) => null,
+                (OperationKind.CompareAndSet, Outcome.Failed) => state.Version != op.ExpectedVersion ? state : null,
+                (OperationKind.CompareAndSet, _) when state.Version != op.ExpectedVersion => null,
+                (_, Outcome.Unknown) => new RegisterState(op.Value, state.Version + 1),
+                _ => op.ResultVersion == state.Version + 1 ? new RegisterState(op.Value, state.Version + 1) : null,
+            };
+            if (next is { } after)
+            {
+                placed.Add(op);
+                var found = NaiveSearch(history, placed, after);
+                placed.Remove(op);
+                if (found)
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 
     private static void AssertLinearizable(HistoryBuilder history, CheckBudget? budget = null) =>
