@@ -31,6 +31,22 @@ internal sealed class RegisterWorkload(int seed, IReadOnlyList<string> keys)
         }
     }
 
+    /// <summary>Each register as the member(s) of <paramref name="connectString"/> hold it, after catching up with the leader.</summary>
+    public async Task<IReadOnlyDictionary<string, RegisterState>> ReadRegistersAsync(string connectString, CancellationToken cancellationToken)
+    {
+        await using var zk = await ZooKeeperClient.ConnectAsync(
+            new ZooKeeperClientOptions { ConnectString = connectString, SessionTimeout = SessionTimeout }, cancellationToken);
+        var registers = new Dictionary<string, RegisterState>(StringComparer.Ordinal);
+        foreach (var key in Keys)
+        {
+            await zk.SyncAsync(key, cancellationToken);
+            var (data, stat) = await zk.GetDataAsync(key, cancellationToken: cancellationToken);
+            registers[key] = new RegisterState(Encoding.UTF8.GetString(data ?? []), stat.Version);
+        }
+
+        return registers;
+    }
+
     /// <summary>
     /// Runs one client per connect string until <paramref name="duration"/> has passed, then returns every client's
     /// operations (each client's in program order).

@@ -18,7 +18,7 @@ internal sealed class TestEnsemble : IAsyncDisposable
     private readonly Dictionary<long, Member> members;
     private readonly Action<ZooKeeperServerOptions>? configure;
 
-    private TestEnsemble(int size, SimulatedNetwork network, Action<ZooKeeperServerOptions>? configure, ITestOutputHelper? output)
+    private TestEnsemble(int size, SimulatedNetwork network, Action<ZooKeeperServerOptions>? configure, ITestOutputHelper? output, LogLevel logLevel)
     {
         Network = network;
         this.configure = configure;
@@ -27,7 +27,7 @@ internal sealed class TestEnsemble : IAsyncDisposable
             id => new Member(
                 id,
                 Path.Combine(root, $"member-{id}"),
-                output is null ? NullLoggerFactory.Instance : new TestOutputLoggerFactory(output, $"[{id}] ", LogLevel.Debug)));
+                output is null ? NullLoggerFactory.Instance : new TestOutputLoggerFactory(output, $"[{id}] ", logLevel)));
     }
 
     public SimulatedNetwork Network { get; }
@@ -42,12 +42,16 @@ internal sealed class TestEnsemble : IAsyncDisposable
     /// <summary>
     /// Starts <paramref name="size"/> members (tickTime 50 ms, initLimit 20, syncLimit 10, sessions up to 10 s, every
     /// four-letter word) and returns without waiting for an election; <paramref name="configure"/> adjusts each
-    /// member's options, at every (re)start.
+    /// member's options, at every (re)start. The members log to <paramref name="output"/> from <paramref name="logLevel"/> up.
     /// </summary>
     public static async Task<TestEnsemble> StartAsync(
-        int size, SimulatedNetwork network, Action<ZooKeeperServerOptions>? configure = null, ITestOutputHelper? output = null)
+        int size,
+        SimulatedNetwork network,
+        Action<ZooKeeperServerOptions>? configure = null,
+        ITestOutputHelper? output = null,
+        LogLevel logLevel = LogLevel.Information)
     {
-        var ensemble = new TestEnsemble(size, network, configure, output);
+        var ensemble = new TestEnsemble(size, network, configure, output, logLevel);
         try
         {
             await Task.WhenAll(ensemble.Ids.Select(ensemble.StartMemberAsync));
@@ -152,6 +156,9 @@ internal sealed class TestEnsemble : IAsyncDisposable
             await Task.Delay(20);
         }
     }
+
+    /// <summary>The running members that say they lead (two, for a while, when a partitioned leader has not noticed yet).</summary>
+    public IReadOnlyList<long> Leaders() => [.. Modes().Where(m => m.Value == "leader").Select(m => m.Key)];
 
     /// <summary>Each member's mode (leader, follower, looking) or down: for failure messages.</summary>
     public string Describe() =>
