@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -27,7 +28,9 @@ internal sealed class TestEnsemble : IAsyncDisposable
             id => new Member(
                 id,
                 Path.Combine(root, $"member-{id}"),
-                output is null ? NullLoggerFactory.Instance : new TestOutputLoggerFactory(output, $"[{id}] ", logLevel)));
+                new RecordingLoggerFactory(
+                    output is null ? NullLoggerFactory.Instance : new TestOutputLoggerFactory(output, $"[{id}] ", logLevel),
+                    new ConcurrentQueue<string>())));
     }
 
     public SimulatedNetwork Network { get; }
@@ -69,6 +72,9 @@ internal sealed class TestEnsemble : IAsyncDisposable
     public bool IsRunning(long id) => members[id].Server is not null;
 
     public string DataDir(long id) => members[id].DataDir;
+
+    /// <summary>What the member logged at Information and above, across its restarts.</summary>
+    public IReadOnlyList<string> LogLines(long id) => [.. members[id].Lines];
 
     /// <summary>The connect string of the given members (every member when none are given).</summary>
     public string ConnectString(params long[] ids) =>
@@ -198,7 +204,7 @@ internal sealed class TestEnsemble : IAsyncDisposable
         await Task.WhenAll(Ids.Select(StopAsync));
         foreach (var member in members.Values)
         {
-            (member.Logging as IDisposable)?.Dispose();
+            member.Logging.Dispose();
         }
 
         if (Directory.Exists(root))
@@ -248,13 +254,15 @@ internal sealed class TestEnsemble : IAsyncDisposable
         }
     }
 
-    private sealed class Member(long id, string dataDir, ILoggerFactory logging)
+    private sealed class Member(long id, string dataDir, RecordingLoggerFactory logging)
     {
         public long Id { get; } = id;
 
         public string DataDir { get; } = dataDir;
 
-        public ILoggerFactory Logging { get; } = logging;
+        public RecordingLoggerFactory Logging { get; } = logging;
+
+        public ConcurrentQueue<string> Lines => Logging.Lines;
 
         /// <summary>0 until the first start picks one; a restart binds the same port again.</summary>
         public int ClientPort { get; set; }
