@@ -20,12 +20,15 @@ internal sealed record CheckBudget(long MaxSteps, TimeSpan MaxTime)
 /// or never: it has no return event, and the search succeeds once every determinate operation is placed. An
 /// <see cref="Outcome.Failed"/> compare-and-set must fit at a point where the version differed from the one it
 /// expected; other failed operations and unanswered reads say nothing and are left out.</para>
-/// <para>Three reductions keep fault-injected histories cheap. An unknown write whose value a read returned must have
-/// created the version that read saw (values are unique), so it may be placed only there. Values that no read
-/// returned are merged into one, since no observation tells them apart (more cache hits). And unknown operations
-/// that are then alike (same kind and expected version) are interchangeable, so the search only ever places the
-/// earliest-invoked pending one of them: any linearization that places a later one can swap it with the earlier,
-/// which was pending too.</para>
+/// <para>Versions make most of the search unnecessary. Before searching, a pair of operations where one needs a
+/// version below what another, already returned, saw or made refutes the history outright (and explains it best).
+/// During the search the register may never pass the version an unplaced acknowledged operation needs, and an
+/// unknown write whose value a read returned must have created the version that read saw (values are unique).</para>
+/// <para>Unknown writes no read saw are what makes fault-injected histories expensive: any number of them could have
+/// happened anywhere. Values that no read returned are merged into one, since no observation tells them apart
+/// (more cache hits); unknown operations that are then alike (same kind and expected version) are interchangeable,
+/// so the search only ever places the earliest-invoked pending one of them: any linearization that places a later
+/// one can swap it with the earlier, which was pending too.</para>
 /// </remarks>
 internal static class LinearizabilityChecker
 {
