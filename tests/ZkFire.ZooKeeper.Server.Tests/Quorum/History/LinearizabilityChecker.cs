@@ -20,10 +20,15 @@ internal sealed record CheckBudget(long MaxSteps, TimeSpan MaxTime)
 /// or never: it has no return event, and the search succeeds once every determinate operation is placed. An
 /// <see cref="Outcome.Failed"/> compare-and-set must fit at a point where the version differed from the one it
 /// expected; other failed operations and unanswered reads say nothing and are left out.</para>
-/// <para>Two reductions keep fault-injected histories cheap. Values that no read returned are merged into one, since
-/// no observation tells them apart (more cache hits). And unknown operations that are then alike (same kind and
-/// expected version) are interchangeable, so the search only ever places the earliest-invoked pending one of them:
-/// any linearization that places a later one can swap it with the earlier, which was pending too.</para>
+/// <para>Versions make most of the search unnecessary. Before searching, a pair of operations where one needs a
+/// version below what another, already returned, saw or made refutes the history outright (and explains it best).
+/// During the search the register may never pass the version an unplaced acknowledged operation needs, and an
+/// unknown write whose value a read returned must have created the version that read saw (values are unique).</para>
+/// <para>Unknown writes no read saw are what makes fault-injected histories expensive: any number of them could have
+/// happened anywhere. Values that no read returned are merged into one, since no observation tells them apart
+/// (more cache hits); unknown operations that are then alike (same kind and expected version) are interchangeable,
+/// so the search only ever places the earliest-invoked pending one of them: any linearization that places a later
+/// one can swap it with the earlier, which was pending too.</para>
 /// </remarks>
 internal static class LinearizabilityChecker
 {
@@ -71,9 +76,20 @@ internal static class LinearizabilityChecker
         FailedCompareAndSet,
     }
 
-    /// <summary>An operation as the search sees it: values as small ids, <see cref="Unknown"/> ones without a result.</summary>
+    /// <summary>An operation as the search sees it: values as small ids; <see cref="Unknown"/> ones need no return.</summary>
     private readonly record struct Step(StepKind Kind, int Value, int Expected, int ResultValue, int ResultVersion, bool Unknown)
     {
+        /// <summary>The <see cref="ResultVersion"/> of an unknown write whose value no read returned.</summary>
+        public const int AnyVersion = int.MinValue;
+
+        /// <summary>The version the register must be at for this determinate operation to be placed, if one.</summary>
+        public int? RequiredVersion => (Kind, Unknown) switch
+        {
+            (StepKind.Read, _) => ResultVersion,
+            (StepKind.Write or StepKind.CompareAndSet, false) => ResultVersion - 1,
+            _ => null,
+        };
+
         public bool TryApply(Model state, out Model next)
         {
             next = state;
@@ -87,7 +103,7 @@ internal static class LinearizabilityChecker
                     return false;
                 default:
                     next = new Model(Value, state.Version + 1);
-                    return Unknown || next.Version == ResultVersion;
+                    return ResultVersion == AnyVersion || next.Version == ResultVersion;
             }
         }
     }
@@ -143,6 +159,13 @@ internal static class LinearizabilityChecker
         private readonly int[][] classMembers;
         private readonly int[] classPlaced;
 
+        // Determinate operations by the version they need, and the first of them not yet placed (versions only grow,
+        // so a register past that version is a dead end however long the search would take to notice).
+        private readonly bool[] placed;
+        private readonly int[] byRequiredVersion;
+        private readonly int[] requiredVersionRank;
+        private int firstUnplacedRequirement;
+
         private readonly ulong[] setKeys;
         private readonly int determinate;
         private Frontier? frontier;
@@ -176,8 +199,15 @@ internal static class LinearizabilityChecker
 
             int IdOf(string? value) => value is null ? nullId ?? Unobserved : values.GetValueOrDefault(value, Unobserved);
 
+            // Values are unique, so a read of (value, version) says which version the value's write created.
+            var versionRead = new Dictionary<int, int>();
+            foreach (var op in source.Where(op => op.Kind == OperationKind.Read))
+            {
+                versionRead.TryAdd(IdOf(op.ResultValue), op.ResultVersion!.Value);
+            }
+
             initial = new Model(IdOf(before.Value), before.Version);
-            steps = [.. source.Select(op => ToStep(op, IdOf))];
+            steps = [.. source.Select(op => ToStep(op, IdOf, versionRead))];
             determinate = steps.Count(step => !step.Unknown);
 
             var classes = new Dictionary<(StepKind, int), List<int>>();
@@ -206,6 +236,15 @@ internal static class LinearizabilityChecker
             }
 
             classPlaced = new int[classMembers.Length];
+            placed = new bool[steps.Length];
+            byRequiredVersion = [.. Enumerable.Range(0, steps.Length)
+                .Where(i => steps[i].RequiredVersion is not null)
+                .OrderBy(i => steps[i].RequiredVersion)];
+            requiredVersionRank = [.. steps.Select(_ => -1)];
+            for (var r = 0; r < byRequiredVersion.Length; r++)
+            {
+                requiredVersionRank[byRequiredVersion[r]] = r;
+            }
 
             var events = new List<(long Time, bool IsReturn, int Op)>();
             for (var i = 0; i < steps.Length; i++)
@@ -246,6 +285,12 @@ internal static class LinearizabilityChecker
 
         public CheckResult Run()
         {
+            var inversion = FindVersionInversion();
+            if (inversion is not null)
+            {
+                return inversion;
+            }
+
             var set = new ulong[(steps.Length + 63) / 64];
             ulong setHash = 0;
             var visited = new HashSet<Visited>();
@@ -289,17 +334,22 @@ internal static class LinearizabilityChecker
                     if (!visited.Contains(probe))
                     {
                         visited.Add(probe.Stored());
-                        stack.Push((entry, state));
-                        state = after;
                         Lift(op);
-                        remaining -= steps[op].Unknown ? 0 : 1;
-                        if (frontier is null || determinate - remaining > frontier.Placed)
+                        if (after.Version <= LowestRequiredVersion())
                         {
-                            frontier = Snapshot(stack, determinate - remaining);
+                            stack.Push((entry, state));
+                            state = after;
+                            remaining -= steps[op].Unknown ? 0 : 1;
+                            if (frontier is null || determinate - remaining > frontier.Placed)
+                            {
+                                frontier = Snapshot(stack, determinate - remaining);
+                            }
+
+                            entry = next[head];
+                            continue;
                         }
 
-                        entry = next[head];
-                        continue;
+                        Unlift(op);
                     }
 
                     Flip(set, ref setHash, op);
@@ -309,6 +359,40 @@ internal static class LinearizabilityChecker
             }
 
             return CheckResult.Ok;
+        }
+
+        /// <summary>
+        /// An operation that needs the register at a version below what one that returned before its invocation saw or
+        /// made. Versions never go back, so this pair alone refutes the history (a stale read, a lost write), and says
+        /// so more plainly than the search's frontier would.
+        /// </summary>
+        private CheckResult? FindVersionInversion()
+        {
+            var pinned = Enumerable.Range(0, steps.Length).Where(op => steps[op].RequiredVersion is not null).ToList();
+            var byReturn = pinned.OrderBy(op => source[op].Completed).ToList();
+            var highest = -1;
+            var returned = 0;
+            foreach (var op in pinned.OrderBy(op => source[op].Invoked))
+            {
+                for (; returned < byReturn.Count && source[byReturn[returned]].Completed < source[op].Invoked; returned++)
+                {
+                    if (highest < 0 || steps[byReturn[returned]].ResultVersion > steps[highest].ResultVersion)
+                    {
+                        highest = byReturn[returned];
+                    }
+                }
+
+                if (highest >= 0 && steps[highest].ResultVersion > steps[op].RequiredVersion)
+                {
+                    return CheckResult.Violation(string.Join(Environment.NewLine,
+                        $"key {key} is not linearizable (times relative to +0 = {origin}): this operation needs the register at v{steps[op].RequiredVersion}",
+                        "    " + HistoryText.Describe(source[op], origin),
+                        $"but it was invoked after this one had returned with the register at v{steps[highest].ResultVersion}:",
+                        "    " + HistoryText.Describe(source[highest], origin)));
+                }
+            }
+
+            return null;
         }
 
         private static bool Matters(Operation op) => op.Outcome switch
@@ -336,17 +420,19 @@ internal static class LinearizabilityChecker
             }
         }
 
-        private static Step ToStep(Operation op, Func<string?, int> idOf)
+        private static Step ToStep(Operation op, Func<string?, int> idOf, Dictionary<int, int> versionRead)
         {
             var unknown = op.Outcome == Outcome.Unknown;
-            var resultVersion = op.ResultVersion ?? -1;
+            var value = op.Kind == OperationKind.Read ? Unobserved : idOf(op.Value);
+            var resultVersion = op.ResultVersion
+                ?? (value != Unobserved && versionRead.TryGetValue(value, out var read) ? read : Step.AnyVersion);
             return op.Kind switch
             {
                 OperationKind.Read => new Step(StepKind.Read, Unobserved, 0, idOf(op.ResultValue), resultVersion, false),
-                OperationKind.Write => new Step(StepKind.Write, idOf(op.Value), 0, Unobserved, resultVersion, unknown),
+                OperationKind.Write => new Step(StepKind.Write, value, 0, Unobserved, resultVersion, unknown),
                 _ when op.Outcome == Outcome.Failed =>
-                    new Step(StepKind.FailedCompareAndSet, Unobserved, op.ExpectedVersion!.Value, Unobserved, -1, false),
-                _ => new Step(StepKind.CompareAndSet, idOf(op.Value), op.ExpectedVersion!.Value, Unobserved, resultVersion, unknown),
+                    new Step(StepKind.FailedCompareAndSet, Unobserved, op.ExpectedVersion!.Value, Unobserved, Step.AnyVersion, false),
+                _ => new Step(StepKind.CompareAndSet, value, op.ExpectedVersion!.Value, Unobserved, resultVersion, unknown),
             };
         }
 
@@ -362,8 +448,21 @@ internal static class LinearizabilityChecker
             setHash ^= setKeys[op];
         }
 
+        private int LowestRequiredVersion()
+        {
+            while (firstUnplacedRequirement < byRequiredVersion.Length && placed[byRequiredVersion[firstUnplacedRequirement]])
+            {
+                firstUnplacedRequirement++;
+            }
+
+            return firstUnplacedRequirement < byRequiredVersion.Length
+                ? steps[byRequiredVersion[firstUnplacedRequirement]].RequiredVersion!.Value
+                : int.MaxValue;
+        }
+
         private void Lift(int op)
         {
+            placed[op] = true;
             Unlink(callEntry[op]);
             if (!steps[op].Unknown)
             {
@@ -378,6 +477,12 @@ internal static class LinearizabilityChecker
 
         private void Unlift(int op)
         {
+            placed[op] = false;
+            if (requiredVersionRank[op] >= 0)
+            {
+                firstUnplacedRequirement = Math.Min(firstUnplacedRequirement, requiredVersionRank[op]);
+            }
+
             if (symmetryClass[op] >= 0)
             {
                 classPlaced[symmetryClass[op]]--;
@@ -439,6 +544,16 @@ internal static class LinearizabilityChecker
             lines.AddRange(reached.Linearized.TakeLast(5).Select(Line));
             lines.Add($"leaving the register at {state}. This operation could not take effect before it returned:");
             lines.Add(Line(reached.Blocked));
+            var unplaced = Enumerable.Range(0, steps.Length)
+                .Where(op => op != reached.Blocked && steps[op].RequiredVersion is not null && !reached.Linearized.Contains(op))
+                .ToList();
+            var needsEarlier = unplaced.Count == 0 ? -1 : unplaced.MinBy(op => steps[op].RequiredVersion);
+            if (needsEarlier >= 0 && steps[reached.Blocked].RequiredVersion > steps[needsEarlier].RequiredVersion)
+            {
+                lines.Add($"without moving the register past the v{steps[needsEarlier].RequiredVersion} this operation needs:");
+                lines.Add(Line(needsEarlier));
+            }
+
             var others = reached.Pending.Where(op => op != reached.Blocked && !steps[op].Unknown).ToList();
             var unknown = reached.Pending.Count(op => steps[op].Unknown);
             if (others.Count + unknown > 0)

@@ -27,7 +27,7 @@ public sealed class LinearizabilityCheckerTests(ITestOutputHelper output)
             .Read(2, 40, 50, "a", 1));
 
         Assert.Contains("client 2 read -> (\"a\", v1) [+40..+50]", result.Explanation, StringComparison.Ordinal);
-        Assert.Contains("(\"b\", v2)", result.Explanation, StringComparison.Ordinal);
+        Assert.Contains("client 1 write \"b\" -> v2 [+20..+30]", result.Explanation, StringComparison.Ordinal);
     }
 
     [Fact]
