@@ -144,6 +144,8 @@ internal sealed partial class FastLeaderElection
             else if (state != PeerState.Looking && envelope.Notification.State == PeerState.Looking
                 && voters.Contains(envelope.From))
             {
+                // Tells a restarted or late member the leader at once. Looking with no election running (before the
+                // first, or after one was cancelled), there is nothing worth telling; the sender will ask again.
                 transport.SendElection(envelope.From, currentVote.ToNotification(state));
             }
         }
