@@ -20,6 +20,12 @@ internal sealed partial class FastLeaderElection
     private readonly ILogger<FastLeaderElection> logger;
     private readonly Lock gate = new();
 
+    /// <summary>
+    /// The latest notification of each member that arrived while this one was looking with no election running (at
+    /// startup, typically), for the next election: its sender may not send again for a long while.
+    /// </summary>
+    private readonly Dictionary<long, Notification> held = [];
+
     private PeerState state = PeerState.Looking;
     private Vote currentVote;
     private long logicalClock;
@@ -71,8 +77,9 @@ internal sealed partial class FastLeaderElection
 
     /// <summary>
     /// Owns <see cref="IQuorumTransport.ElectionInbox"/> until cancelled: while looking, feeds notifications to the
-    /// running <see cref="LookForLeaderAsync"/>; while leading or following, answers every looking sender with this
-    /// member's vote and state, so that a member that restarts learns the leader at once.
+    /// running <see cref="LookForLeaderAsync"/> (or keeps them for the next one); while leading or following, answers
+    /// every looking sender with this member's vote and state, so that a member that restarts learns the leader at
+    /// once.
     /// </summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -109,6 +116,12 @@ internal sealed partial class FastLeaderElection
             state = PeerState.Looking;
             LogStarted(logger, myId, round.LogicalClock, lastZxid, currentEpoch);
             round.Start();
+            foreach (var (from, notification) in held)
+            {
+                round.Receive(from, notification);
+            }
+
+            held.Clear();
             Step(started);
         }
 
@@ -134,6 +147,11 @@ internal sealed partial class FastLeaderElection
 
     private void Dispatch(ElectionEnvelope envelope)
     {
+        if (!voters.Contains(envelope.From))
+        {
+            return;
+        }
+
         lock (gate)
         {
             if (lookup is { } running)
@@ -141,9 +159,13 @@ internal sealed partial class FastLeaderElection
                 running.Round.Receive(envelope.From, envelope.Notification);
                 Step(running);
             }
-            else if (state != PeerState.Looking && envelope.Notification.State == PeerState.Looking
-                && voters.Contains(envelope.From))
+            else if (state == PeerState.Looking)
             {
+                held[envelope.From] = envelope.Notification;
+            }
+            else if (envelope.Notification.State == PeerState.Looking)
+            {
+                // Tells a restarted or late member the leader at once.
                 transport.SendElection(envelope.From, currentVote.ToNotification(state));
             }
         }

@@ -125,8 +125,8 @@ internal sealed class LookingRound
     {
         if (vote.ElectionEpoch > LogicalClock)
         {
-            // A newer election: the votes of ours are stale, and so is a proposal adopted in it; start this one
-            // from the better of the sender's candidate and ourselves.
+            // A newer election: the votes received so far belong to an older one, and so does any candidate we
+            // adopted from them; start this one from the better of the sender's candidate and ourselves.
             received.Clear();
             var own = ownVote with { ElectionEpoch = vote.ElectionEpoch };
             Propose(vote.IsBetterThan(own) ? vote : own);
@@ -161,7 +161,8 @@ internal sealed class LookingRound
             }
         }
 
-        // Kept whatever the epoch, including the current one, so that a leader confirmed across epochs is still found.
+        // Kept whatever their election epoch: the members of a running ensemble may have joined its leader in
+        // different elections, and a member that restarted counts its own from scratch.
         outOfElection[from] = ballot;
         if (HasQuorum(outOfElection, ballot) && IsLeaderConfirmed(outOfElection, vote))
         {
