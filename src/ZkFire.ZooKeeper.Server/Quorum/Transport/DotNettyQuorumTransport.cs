@@ -19,8 +19,10 @@ namespace ZkFire.ZooKeeper.Server.Quorum.Transport;
 /// </summary>
 internal sealed partial class DotNettyQuorumTransport : IQuorumTransport
 {
+    // DotNetty 0.7's event loop keeps waking itself while it shuts down, so it never sees a quiet period and always
+    // runs until the timeout: keep that short. Every channel is closed before the loop is asked to stop.
     private static readonly TimeSpan ShutdownQuietPeriod = TimeSpan.FromMilliseconds(10);
-    private static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan ShutdownTimeout = TimeSpan.FromMilliseconds(100);
 
     private readonly long myId;
     private readonly QuorumMember self;
