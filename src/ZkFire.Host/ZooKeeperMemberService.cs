@@ -2,6 +2,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using ZkFire.Configuration;
 using ZkFire.ZooKeeper.Server;
+using ZkFire.ZooKeeper.Server.Quorum;
 
 namespace ZkFire.Host;
 
@@ -30,13 +31,15 @@ internal sealed partial class ZooKeeperMemberService(
         try
         {
             options = ZooKeeperServerOptions.FromProperties(zoo.Properties);
+            options.ServerId = zoo.MyId ?? 0;
+            options.Servers = QuorumMembers(zoo);
+            options.ValidateEnsemble();
         }
         catch (FormatException ex)
         {
             throw new NodeStartException($"{config.SourcePath}: <zoo>: {ex.Message}", ex);
         }
 
-        options.ServerId = zoo.MyId ?? 0;
         server = new ZooKeeperServer(options, loggerFactory);
         await server.StartAsync(cancellationToken);
         LogMemberStarted(logger, server.LocalEndPoint, options.DataDir);
@@ -50,6 +53,14 @@ internal sealed partial class ZooKeeperMemberService(
             TaskContinuationOptions.OnlyOnFaulted,
             TaskScheduler.Default);
     }
+
+    /// <summary>cluster.xml's <c>&lt;server&gt;</c> entries as the ensemble's voting members.</summary>
+    private static List<QuorumMember> QuorumMembers(ZooConfig zoo) =>
+    [
+        .. zoo.Servers.Select(s => s.Role == "participant"
+            ? new QuorumMember(s.Id, s.Host, s.QuorumPort, s.ElectionPort)
+            : throw new FormatException($"server.{s.Id} is an {s.Role}; this build runs voting members (participants) only.")),
+    ];
 
     public async Task StopAsync(CancellationToken cancellationToken) => await DisposeAsync();
 
