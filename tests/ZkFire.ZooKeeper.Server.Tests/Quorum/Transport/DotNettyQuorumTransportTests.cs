@@ -267,6 +267,19 @@ public sealed class DotNettyQuorumTransportTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Members_named_by_host_name_reach_each_other()
+    {
+        await using var ensemble = new TransportEnsemble(2, output, host: "localhost");
+        var one = await ensemble.StartAsync(1, new QuorumTransportOptions { HandshakeTimeout = TimeSpan.FromSeconds(2) });
+        var two = await ensemble.StartAsync(2, new QuorumTransportOptions { HandshakeTimeout = TimeSpan.FromSeconds(2) });
+        using var timeout = new CancellationTokenSource(TransportEnsemble.Patience);
+
+        two.SendElection(1, new Notification { Leader = 2 });
+
+        Assert.Equal(2, (await one.ElectionInbox.ReadAsync(timeout.Token)).From);
+    }
+
+    [Fact]
     public async Task Notifications_to_itself_are_delivered_locally()
     {
         await using var ensemble = new TransportEnsemble(1, output);

@@ -17,11 +17,11 @@ internal sealed class TransportEnsemble : IAsyncDisposable
     private readonly List<string> files = [];
     private readonly TestOutputLoggerFactory loggerFactory;
 
-    public TransportEnsemble(int size, ITestOutputHelper output)
+    public TransportEnsemble(int size, ITestOutputHelper output, string host = "127.0.0.1")
     {
         loggerFactory = new TestOutputLoggerFactory(output);
         var ports = FreePorts(2 * size);
-        Members = [.. Enumerable.Range(1, size).Select(id => new QuorumMember(id, "127.0.0.1", ports[2 * id - 2], ports[2 * id - 1]))];
+        Members = [.. Enumerable.Range(1, size).Select(id => new QuorumMember(id, host, ports[2 * id - 2], ports[2 * id - 1]))];
         SecretFile = WriteSecret(SharedSecret);
     }
 
