@@ -21,10 +21,10 @@ internal sealed partial class ZooKeeperMemberService(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var zoo = config.Zoo!;
-        if (!zoo.IsStandalone)
+        if (zoo.Servers.FirstOrDefault(s => !string.Equals(s.Role, "participant", StringComparison.OrdinalIgnoreCase)) is { } observer)
         {
             throw new NodeStartException(
-                $"{config.SourcePath}: <zoo> lists <server> entries, but this build runs only a standalone member; remove them (ensembles come with the quorum).");
+                $"{config.SourcePath}: <server name=\"server.{observer.Id}\"> is an {observer.Role}; ZkFire ensembles have voting members only.");
         }
 
         ZooKeeperServerOptions options;
@@ -32,7 +32,7 @@ internal sealed partial class ZooKeeperMemberService(
         {
             options = ZooKeeperServerOptions.FromProperties(zoo.Properties);
             options.ServerId = zoo.MyId ?? 0;
-            options.Servers = QuorumMembers(zoo);
+            options.Servers = [.. zoo.Servers.Select(s => new QuorumMember(s.Id, s.Host, s.QuorumPort, s.ElectionPort))];
             options.ValidateEnsemble();
         }
         catch (FormatException ex)
@@ -53,14 +53,6 @@ internal sealed partial class ZooKeeperMemberService(
             TaskContinuationOptions.OnlyOnFaulted,
             TaskScheduler.Default);
     }
-
-    /// <summary>cluster.xml's <c>&lt;server&gt;</c> entries as the ensemble's voting members.</summary>
-    private static List<QuorumMember> QuorumMembers(ZooConfig zoo) =>
-    [
-        .. zoo.Servers.Select(s => s.Role == "participant"
-            ? new QuorumMember(s.Id, s.Host, s.QuorumPort, s.ElectionPort)
-            : throw new FormatException($"server.{s.Id} is an {s.Role}; this build runs voting members (participants) only.")),
-    ];
 
     public async Task StopAsync(CancellationToken cancellationToken) => await DisposeAsync();
 
