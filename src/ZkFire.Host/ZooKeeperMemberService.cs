@@ -31,14 +31,15 @@ internal sealed partial class ZooKeeperMemberService(
         try
         {
             options = ZooKeeperServerOptions.FromProperties(zoo.Properties);
+            options.ServerId = zoo.MyId ?? 0;
+            options.Servers = [.. zoo.Servers.Select(s => new QuorumMember(s.Id, s.Host, s.QuorumPort, s.ElectionPort))];
+            options.ValidateEnsemble();
         }
         catch (FormatException ex)
         {
             throw new NodeStartException($"{config.SourcePath}: <zoo>: {ex.Message}", ex);
         }
 
-        options.ServerId = zoo.MyId ?? 0;
-        options.Servers = [.. zoo.Servers.Select(s => new QuorumMember(s.Id, s.Host, s.QuorumPort, s.ElectionPort))];
         server = new ZooKeeperServer(options, loggerFactory);
         await server.StartAsync(cancellationToken);
         LogMemberStarted(logger, server.LocalEndPoint, options.DataDir);

@@ -19,8 +19,10 @@ namespace ZkFire.ZooKeeper.Server.Quorum.Transport;
 /// </summary>
 internal sealed partial class DotNettyQuorumTransport : IQuorumTransport
 {
+    // DotNetty 0.7's event loop keeps waking itself while it shuts down, so it never sees a quiet period and always
+    // runs until the timeout: keep that short. Every channel is closed before the loop is asked to stop.
     private static readonly TimeSpan ShutdownQuietPeriod = TimeSpan.FromMilliseconds(10);
-    private static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan ShutdownTimeout = TimeSpan.FromMilliseconds(100);
 
     private readonly long myId;
     private readonly QuorumMember self;
@@ -190,40 +192,66 @@ internal sealed partial class DotNettyQuorumTransport : IQuorumTransport
             throw new InvalidOperationException("The quorum transport is not started.");
         }
 
-        var address = await ResolveAsync(member, cancellationToken);
+        IPAddress[] addresses;
+        try
+        {
+            addresses = await ResolveAllAsync(member.Host, cancellationToken);
+        }
+        catch (SocketException ex)
+        {
+            throw new IOException($"Cannot resolve {member.Host} of server.{member.Id}: {ex.Message}", ex);
+        }
+
+        // A host name may stand for several addresses (localhost: 127.0.0.1 and ::1) of which the member listens on one.
         var port = purpose == LinkPurpose.Election ? member.ElectionPort : member.QuorumPort;
-        var handshake = new QuorumHandshakeHandler(authenticator, purpose, member.Id, options.HandshakeTimeout, options.MaxMessageSize, authenticated, logger);
+        for (var i = 0; ; i++)
+        {
+            var handshake = new QuorumHandshakeHandler(authenticator, purpose, member.Id, options.HandshakeTimeout, options.MaxMessageSize, authenticated, logger);
+            IChannel channel;
+            try
+            {
+                channel = await OpenAsync(addresses[i], port, handshake, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException && i + 1 < addresses.Length)
+            {
+                continue;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                throw new IOException($"Cannot connect to the {purpose} port of member {member.Id} at {member.Host}:{port}: {ex.Message}", ex);
+            }
+
+            try
+            {
+                await handshake.Authenticated.WaitAsync(cancellationToken);
+                return channel;
+            }
+            catch
+            {
+                await channel.CloseAsync().ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                throw;
+            }
+        }
+    }
+
+    private async Task<IChannel> OpenAsync(IPAddress address, int port, QuorumHandshakeHandler handshake, CancellationToken cancellationToken)
+    {
         var bootstrap = new Bootstrap()
-            .Group(group)
+            .Group(group!)
             .ChannelFactory(() => new TcpSocketChannel(address.AddressFamily))
             .Option(ChannelOption.TcpNodelay, true)
             .Option(ChannelOption.ConnectTimeout, options.HandshakeTimeout)
             .Handler(new ActionChannelInitializer<IChannel>(channel => Initialize(channel, handshake)));
         var connecting = bootstrap.ConnectAsync(new IPEndPoint(address, port));
-        IChannel channel;
         try
         {
-            channel = await connecting.WaitAsync(cancellationToken);
+            return await connecting.WaitAsync(cancellationToken);
         }
         catch (OperationCanceledException)
         {
+            // The attempt goes on without a waiter; whatever it opens is closed.
             _ = connecting.ContinueWith(
                 task => task.Result.CloseAsync(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
-            throw;
-        }
-        catch (Exception ex)
-        {
-            throw new IOException($"Cannot connect to the {purpose} port of member {member.Id} at {member.Host}:{port}: {ex.Message}", ex);
-        }
-
-        try
-        {
-            await handshake.Authenticated.WaitAsync(cancellationToken);
-            return channel;
-        }
-        catch
-        {
-            await channel.CloseAsync().ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             throw;
         }
     }

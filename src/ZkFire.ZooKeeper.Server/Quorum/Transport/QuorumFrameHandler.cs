@@ -63,9 +63,13 @@ internal abstract partial class QuorumFrameHandler(ILogger logger) : ChannelHand
 
     public override void ExceptionCaught(IChannelHandlerContext context, Exception exception)
     {
-        if (exception is DecoderException)
+        if (exception is TooLongFrameException)
         {
-            // TooLongFrameException (over quorum.maxMessageSize) and CorruptedFrameException (a negative length).
+            Refuse(context, $"a frame over quorum.maxMessageSize ({exception.Message})");
+        }
+        else if (exception is DecoderException)
+        {
+            // CorruptedFrameException: a negative length.
             Refuse(context, exception.Message);
         }
         else
