@@ -218,7 +218,9 @@ internal sealed partial class DotNettyQuorumTransport : IQuorumTransport
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                throw new IOException($"Cannot connect to the {purpose} port of member {member.Id} at {member.Host}:{port}: {ex.Message}", ex);
+                // DotNetty's ConnectException says only "LogError connecting to ..."; the socket error is inside.
+                throw new IOException(
+                    $"Cannot connect to the {QuorumHandshakeHandler.Describe(purpose)} port of member {member.Id} at {member.Host}:{port}: {(ex.InnerException ?? ex).Message}", ex);
             }
 
             try
@@ -274,7 +276,8 @@ internal sealed partial class DotNettyQuorumTransport : IQuorumTransport
         }
         catch (Exception ex)
         {
-            throw new IOException($"Cannot listen on the {purpose} port {address}:{port} of server.{myId}: {ex.Message}", ex);
+            throw new IOException(
+                $"Cannot listen on the {QuorumHandshakeHandler.Describe(purpose)} port {address}:{port} of server.{myId}: {(ex.InnerException ?? ex).Message}", ex);
         }
     }
 

@@ -222,7 +222,7 @@ internal sealed class QuorumHandshakeHandler : QuorumFrameHandler
     private void Send(IChannelHandlerContext context, QuorumMessage message) =>
         context.WriteAndFlushAsync(QuorumFrameCodec.Encode(context.Allocator, message, maxMessageSize));
 
-    private static string Describe(LinkPurpose purpose) => purpose switch
+    public static string Describe(LinkPurpose purpose) => purpose switch
     {
         LinkPurpose.Election => "election",
         LinkPurpose.Quorum => "quorum",

@@ -109,7 +109,8 @@ public sealed class DotNettyQuorumTransportTests(ITestOutputHelper output)
 
         await Assert.ThrowsAsync<IOException>(async () => await link.ReceiveAsync(timeout.Token));
         await Assert.ThrowsAsync<IOException>(async () => await link.SendAsync(new QuorumMessage { Ack = new Ack { Zxid = 1 } }, timeout.Token));
-        await Assert.ThrowsAsync<IOException>(() => learner.ConnectAsync(1, timeout.Token));
+        var error = await Assert.ThrowsAsync<IOException>(() => learner.ConnectAsync(1, timeout.Token));
+        Assert.Contains("quorum port of member 1", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
