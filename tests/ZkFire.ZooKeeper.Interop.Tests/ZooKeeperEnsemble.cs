@@ -52,12 +52,12 @@ public sealed class ZooKeeperEnsemble : IAsyncDisposable
     /// <summary>What every member has written, every run of it, killed ones included.</summary>
     public string Log => string.Concat(_members.Select(m => $"===== {Name} server.{m.Id} (client port {m.ClientPort}) =====\n{m.Log}\n"));
 
-    public int ClientPort(int id) => Member(id).ClientPort;
+    public int ClientPort(int id) => Of(id).ClientPort;
 
     public string ConnectString(int id) => $"{ZooKeeperServers.LoopbackHost}:{ClientPort(id).ToString(CultureInfo.InvariantCulture)}";
 
     /// <summary>The member's current process id (the load tool's failover probe kills the leader by it).</summary>
-    public int ProcessId(int id) => Member(id).ProcessId;
+    public int ProcessId(int id) => Of(id).ProcessId;
 
     /// <summary>The member whose client port is <paramref name="port"/>.</summary>
     public int IdOfPort(int port) => _members.Single(m => m.ClientPort == port).Id;
@@ -108,7 +108,7 @@ public sealed class ZooKeeperEnsemble : IAsyncDisposable
     }
 
     /// <summary>SIGKILLs the member (by pid, whole tree: no shutdown hook runs, like a crash).</summary>
-    public Task KillAsync(int id) => Member(id).KillAsync();
+    public Task KillAsync(int id) => Of(id).KillAsync();
 
     /// <summary>
     /// Starts the member again on its dataDir and ports (killing it first if it still runs, or taking note that
@@ -116,7 +116,7 @@ public sealed class ZooKeeperEnsemble : IAsyncDisposable
     /// </summary>
     public async Task RestartAsync(int id, CancellationToken cancellationToken = default)
     {
-        var member = Member(id);
+        var member = Of(id);
         await member.KillAsync();
         member.Start();
         await WaitUntilServingAsync(cancellationToken);
@@ -201,7 +201,7 @@ public sealed class ZooKeeperEnsemble : IAsyncDisposable
     public static string Describe(IReadOnlyDictionary<int, string?> modes) =>
         string.Join(", ", modes.OrderBy(m => m.Key).Select(m => $"server.{m.Key}: {m.Value ?? "not serving"}"));
 
-    private Member Member(int id) => id is >= 1 and <= Size
+    private Member Of(int id) => id is >= 1 and <= Size
         ? _members[id - 1]
         : throw new ArgumentOutOfRangeException(nameof(id), id, $"members are numbered 1 to {Size}");
 
