@@ -72,7 +72,7 @@ public sealed class ZooKeeperEnsemble : IAsyncDisposable
         var secretFile = Path.Combine(directory, "quorum.secret");
         if (kind == ServerKind.ZkFire)
         {
-            File.WriteAllBytes(secretFile, RandomNumberGenerator.GetBytes(32));
+            File.WriteAllText(secretFile, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
         }
 
         var members = Ids.Select(id =>
