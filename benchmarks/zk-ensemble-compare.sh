@@ -155,7 +155,7 @@ for n in $(seq "$FAILOVERS"); do
     echo "$line" >>"$RESULTS"
     killed=$(jq -r .killedMember <<<"$line")
     echo "--- killed (SIGKILL) by the failover probe, restarting ---" >>"$WORK/$side/$killed/log"
-    wait "${PID[$side.$killed]}" 2>/dev/null || true
+    { wait "${PID[$side.$killed]}" || true; } 2>/dev/null
     start_member "$side" "$killed"
     wait_serving "$side"
   done
