@@ -2,6 +2,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using ZkFire.Configuration;
 using ZkFire.ZooKeeper.Server;
+using ZkFire.ZooKeeper.Server.Quorum;
 
 namespace ZkFire.Host;
 
@@ -20,10 +21,10 @@ internal sealed partial class ZooKeeperMemberService(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var zoo = config.Zoo!;
-        if (!zoo.IsStandalone)
+        if (zoo.Servers.FirstOrDefault(s => !string.Equals(s.Role, "participant", StringComparison.OrdinalIgnoreCase)) is { } observer)
         {
             throw new NodeStartException(
-                $"{config.SourcePath}: <zoo> lists <server> entries, but this build runs only a standalone member; remove them (ensembles come with the quorum).");
+                $"{config.SourcePath}: <server name=\"server.{observer.Id}\"> is an {observer.Role}; ZkFire ensembles have voting members only.");
         }
 
         ZooKeeperServerOptions options;
@@ -37,6 +38,7 @@ internal sealed partial class ZooKeeperMemberService(
         }
 
         options.ServerId = zoo.MyId ?? 0;
+        options.Servers = [.. zoo.Servers.Select(s => new QuorumMember(s.Id, s.Host, s.QuorumPort, s.ElectionPort))];
         server = new ZooKeeperServer(options, loggerFactory);
         await server.StartAsync(cancellationToken);
         LogMemberStarted(logger, server.LocalEndPoint, options.DataDir);
