@@ -14,8 +14,6 @@ public sealed class EnsembleFixture : IAsyncLifetime
     public async Task<ZooKeeperEnsemble> EnsembleAsync(ServerKind kind)
     {
         Prerequisites.Require(ZooKeeperServers.WhyUnavailable(kind));
-        Skip.If(kind == ServerKind.ZkFire && !ZooKeeperEnsemble.ZkFireEnsemblesRun,
-            "ZkFire ensembles are switched off (ZooKeeperEnsemble.ZkFireEnsemblesRun) until the quorum core on main runs them.");
         Task<ZooKeeperEnsemble> start;
         lock (_gate)
         {

@@ -17,12 +17,6 @@ public sealed class ZooKeeperEnsemble : IAsyncDisposable
 {
     public const int Size = 3;
 
-    /// <summary>
-    /// THE SWITCH for the ZkFire side: false while the host refuses <c>&lt;server&gt;</c> entries (the quorum core is
-    /// still being written on main); the ZkFire ensemble tests skip until it is flipped.
-    /// </summary>
-    public const bool ZkFireEnsemblesRun = false;
-
     private const int TickTime = 2000;
 
     private static readonly TimeSpan ServeTimeout = TimeSpan.FromSeconds(60);
