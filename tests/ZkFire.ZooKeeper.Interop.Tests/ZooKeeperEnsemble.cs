@@ -192,7 +192,7 @@ public sealed class ZooKeeperEnsemble : IAsyncDisposable
 
     public override string ToString() => $"{Name} ({ConnectStringOfAll})";
 
-    public static string Describe(IReadOnlyDictionary<int, string?> modes) =>
+    private static string Describe(IReadOnlyDictionary<int, string?> modes) =>
         string.Join(", ", modes.OrderBy(m => m.Key).Select(m => $"server.{m.Key}: {m.Value ?? "not serving"}"));
 
     private Member Of(int id) => id is >= 1 and <= Size
