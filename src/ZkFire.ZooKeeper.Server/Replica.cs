@@ -25,22 +25,28 @@ internal sealed partial class Replica : IAsyncDisposable
     private readonly Action<Exception> fail;
     private readonly CancellationTokenSource stopping;
     private readonly List<Task> loops = [];
-    private readonly SnapshotStore snapshots;
-    private Action<long> flushed;
-
-    public Replica(MemberState member, CancellationToken serverStopping)
+    /// <param name="member">What outlives the period.</param>
+    /// <param name="serverStopping">Ends the period when the server stops.</param>
+    /// <param name="onFlushed">
+    /// Where flushed zxids go in an ensemble (a leader counts them as its own acknowledgement, a follower sends them
+    /// to its leader); null for a standalone member, for which flushed means committed.
+    /// </param>
+    /// <param name="follower">
+    /// A follower's tree holds only committed transactions, so its snapshots need only be durable; a leader's and a
+    /// standalone member's snapshots wait for the commit of everything they may hold.
+    /// </param>
+    public Replica(MemberState member, CancellationToken serverStopping, Action<long>? onFlushed = null, bool follower = false)
     {
         options = member.Options;
         time = member.Time;
         loggerFactory = member.LoggerFactory;
         fail = member.Fail;
-        snapshots = member.Snapshots;
         var log = member.Log;
         Log = log;
         Stats = member.Stats;
         logger = loggerFactory.CreateLogger<Replica>();
         stopping = CancellationTokenSource.CreateLinkedTokenSource(serverStopping);
-        (Tree, RestoredSessions) = Recover(snapshots, log, logger);
+        (Tree, RestoredSessions) = Recover(member.Snapshots, log, logger);
         Sessions = new SessionTracker(options.TickTime, options.ServerId, member.Secret.Value, time);
         foreach (var (id, timeout) in RestoredSessions)
         {
@@ -50,10 +56,9 @@ internal sealed partial class Replica : IAsyncDisposable
 
         // Everything recovered is on disk; for a standalone member that is what committed means.
         Gate = new CommitGate(Math.Max(Tree.LastProcessedZxid, log.LastZxid));
-        flushed = Gate.CommitThrough;
-        Flusher = new LogFlusher(log, zxid => flushed(zxid), fail, loggerFactory.CreateLogger<LogFlusher>());
+        Flusher = new LogFlusher(log, onFlushed ?? Gate.CommitThrough, fail, loggerFactory.CreateLogger<LogFlusher>());
         Processor = new RequestProcessor(Tree, log, Sessions, Gate, Flusher, options, Stats, time, loggerFactory.CreateLogger<RequestProcessor>());
-        Snapshotter = new Snapshotter(Tree, Sessions, log, snapshots, Gate.WhenCommitted, options, loggerFactory.CreateLogger<Snapshotter>())
+        Snapshotter = new Snapshotter(Tree, Sessions, log, member.Snapshots, follower ? Flusher.WhenFlushed : Gate.WhenCommitted, options, loggerFactory.CreateLogger<Snapshotter>())
         {
             Stopping = stopping.Token,
         };
@@ -72,7 +77,7 @@ internal sealed partial class Replica : IAsyncDisposable
 
     public RequestProcessor Processor { get; }
 
-    public Snapshotter Snapshotter { get; private set; }
+    public Snapshotter Snapshotter { get; }
 
     public TransactionLog Log { get; }
 
@@ -83,21 +88,6 @@ internal sealed partial class Replica : IAsyncDisposable
 
     /// <summary>The context client connections of this period share.</summary>
     public ServerContext? Context { get; private set; }
-
-    /// <summary>
-    /// Reports flushed zxids to <paramref name="onFlushed"/> instead of committing them (a leader counts them as its
-    /// own acknowledgement; a follower sends them to its leader), and publishes snapshots once
-    /// <paramref name="whenSafe"/> says what they may contain is safe. Before <see cref="Start"/>.
-    /// </summary>
-    public void Replicate(Action<long> onFlushed, Func<long, Task> whenSafe)
-    {
-        flushed = onFlushed;
-        Snapshotter = new Snapshotter(Tree, Sessions, Log, snapshots, whenSafe, options, loggerFactory.CreateLogger<Snapshotter>())
-        {
-            Stopping = stopping.Token,
-        };
-        Processor.Committed = Snapshotter.Committed;
-    }
 
     /// <summary>Starts the request thread and the flusher.</summary>
     public void Start()

@@ -302,9 +302,11 @@ internal sealed partial class RequestProcessor
         var bytes = TxnCodec.Serialize(header, txn);
         log.Append(header.Zxid, bytes);
         Interlocked.Exchange(ref lastZxid, header.Zxid);
+        // Proposed before the flush can count the leader's own acknowledgement, so every learner has the proposal
+        // queued before it can be committed.
+        Proposed?.Invoke(header.Zxid, bytes);
         flusher.Appended();
         gate.Appended(header.Zxid);
-        Proposed?.Invoke(header.Zxid, bytes);
         return Apply(header, txn, replaying: false);
     }
 

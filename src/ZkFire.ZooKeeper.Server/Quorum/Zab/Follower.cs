@@ -25,7 +25,6 @@ internal sealed partial class Follower : IServingRole, ILeaderLink
     private readonly ILogger logger;
     private readonly Channel<QuorumMessage> outgoing = Channel.CreateUnbounded<QuorumMessage>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Queue<(long Zxid, byte[] Txn)> uncommitted = new();
-    private Replica? replica;
 
     public Follower(MemberState member, EpochStore epochs, IQuorumTransport transport, Action<Replica?> open, ILogger logger)
     {
@@ -61,13 +60,9 @@ internal sealed partial class Follower : IServingRole, ILeaderLink
         await using var link = await ConnectAsync(leaderId, token);
         var synced = await SyncAsync(link, token);
 
-        var current = new Replica(member, token);
-        replica = current;
+        var current = new Replica(member, token, onFlushed: zxid => outgoing.Writer.TryWrite(new QuorumMessage { Ack = new Ack { Zxid = zxid } }), follower: true);
         try
         {
-            current.Replicate(
-                onFlushed: zxid => outgoing.Writer.TryWrite(new QuorumMessage { Ack = new Ack { Zxid = zxid } }),
-                whenSafe: current.Flusher.WhenFlushed);
             current.Sessions.RecordTouches();
             current.Processor.Leader = this;
             current.Start();

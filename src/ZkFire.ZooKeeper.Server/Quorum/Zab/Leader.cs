@@ -71,13 +71,13 @@ internal sealed partial class Leader : IServingRole
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         leading = cts;
         var token = cts.Token;
-        var current = new Replica(member, token);
+        var tracker = new AckTracker(quorumSize, Commit);
+        acks = tracker;
+        var current = new Replica(member, token, onFlushed: zxid => tracker.Ack(myId, zxid));
         replica = current;
         List<Task> handlers = [];
         try
         {
-            acks = new AckTracker(quorumSize, Commit);
-            current.Replicate(onFlushed: zxid => acks.Ack(myId, zxid), whenSafe: current.Gate.WhenCommitted);
             current.Processor.Proposed = Propose;
             current.Start();
             lock (handlers)
