@@ -10,6 +10,16 @@ internal enum Workload
     Mixed,
 }
 
+/// <summary>How the sessions use a connect string naming several servers.</summary>
+internal enum Spread
+{
+    /// <summary>Every session gets the whole list and, like any client, settles on a server at random.</summary>
+    All,
+
+    /// <summary>Session i connects to server i mod N only: an even spread over an ensemble's members.</summary>
+    RoundRobin,
+}
+
 /// <summary>The command line of <c>zkfire-load zk ...</c>.</summary>
 internal sealed record LoadOptions
 {
@@ -31,6 +41,8 @@ internal sealed record LoadOptions
 
     public int Nodes { get; init; } = 1000;
 
+    public Spread Spread { get; init; } = Spread.All;
+
     public TimeSpan SessionTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How long setup and cleanup may take each; a stuck server must not hang the run.</summary>
@@ -43,7 +55,9 @@ internal sealed record LoadOptions
 
     public const string Usage = """
         usage: zkfire-load zk [options]
-          --connect HOST:PORT      ZooKeeper server (default 127.0.0.1:2181)
+          --connect HOST:PORT      ZooKeeper server, or a connect string naming several (default 127.0.0.1:2181)
+          --spread S               all: every session gets the whole connect string (default);
+                                   round-robin: session i connects to its server i mod N only
           --workload W             create | set | get | mixed (default get)
           --sessions N             client sessions (default 8)
           --outstanding N          requests in flight per session (default 64)
@@ -86,6 +100,7 @@ internal sealed record LoadOptions
                 "--warmup" => options with { Warmup = ParseTime(name, value, allowZero: true) },
                 "--read-ratio" => options with { ReadRatio = Ratio(name, value) },
                 "--nodes" => options with { Nodes = Positive(name, value) },
+                "--spread" => options with { Spread = ParseSpread(value) },
                 "--session-timeout" => options with { SessionTimeout = ParseTime(name, value, allowZero: false) },
                 "--phase-timeout" => options with { PhaseTimeout = ParseTime(name, value, allowZero: false) },
                 "--label" => options with { Label = value },
@@ -109,6 +124,20 @@ internal sealed record LoadOptions
         "get" => Workload.Get,
         "mixed" => Workload.Mixed,
         _ => throw new ArgumentException($"unknown workload {value} (create, set, get, mixed)"),
+    };
+
+    /// <summary>One server of a connect string, written back as a connect string.</summary>
+    internal static string Address((string Host, int Port) server)
+    {
+        var host = server.Host.Contains(':', StringComparison.Ordinal) ? $"[{server.Host}]" : server.Host;
+        return string.Create(CultureInfo.InvariantCulture, $"{host}:{server.Port}");
+    }
+
+    private static Spread ParseSpread(string value) => value switch
+    {
+        "all" => Spread.All,
+        "round-robin" => Spread.RoundRobin,
+        _ => throw new ArgumentException($"unknown spread {value} (all, round-robin)"),
     };
 
     private static int Positive(string name, string value) =>

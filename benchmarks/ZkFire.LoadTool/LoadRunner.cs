@@ -53,8 +53,8 @@ internal sealed class LoadRunner
             using (var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(interrupt))
             {
                 connectTimeout.CancelAfter(TimeSpan.FromSeconds(15));
-                var connects = Enumerable.Range(0, _options.Sessions).Select(_ => ZooKeeperClient.ConnectAsync(
-                    new ZooKeeperClientOptions { ConnectString = _options.Connect, SessionTimeout = _options.SessionTimeout },
+                var connects = Enumerable.Range(0, _options.Sessions).Select(session => ZooKeeperClient.ConnectAsync(
+                    new ZooKeeperClientOptions { ConnectString = ConnectStringOf(session), SessionTimeout = _options.SessionTimeout },
                     connectTimeout.Token)).ToList();
                 try
                 {
@@ -103,6 +103,17 @@ internal sealed class LoadRunner
                 await client.DisposeAsync();
             }
         }
+    }
+
+    private string ConnectStringOf(int session)
+    {
+        if (_options.Spread == Spread.All)
+        {
+            return _options.Connect;
+        }
+
+        var parsed = ConnectString.Parse(_options.Connect);
+        return LoadOptions.Address(parsed.Hosts[session % parsed.Hosts.Count]) + parsed.Chroot;
     }
 
     private async Task<LoadResult> MeasureAsync(

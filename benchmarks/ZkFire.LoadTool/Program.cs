@@ -4,17 +4,6 @@ using System.Text.Json;
 using HdrHistogram;
 using ZkFire.LoadTool;
 
-LoadOptions options;
-try
-{
-    options = LoadOptions.Parse(args);
-}
-catch (ArgumentException e)
-{
-    await Console.Error.WriteLineAsync($"{e.Message}\n\n{LoadOptions.Usage}");
-    return 2;
-}
-
 // Ctrl+C ends the measurement early but still lets the cleanup run.
 using var interrupt = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
@@ -22,6 +11,46 @@ Console.CancelKeyPress += (_, e) =>
     e.Cancel = true;
     interrupt.Cancel();
 };
+
+if (args is ["zk-failover", ..])
+{
+    FailoverOptions failoverOptions;
+    try
+    {
+        failoverOptions = FailoverOptions.Parse(args);
+    }
+    catch (ArgumentException e)
+    {
+        await Console.Error.WriteLineAsync($"{e.Message}\n\n{FailoverOptions.Usage}");
+        return 2;
+    }
+
+    try
+    {
+        var failover = await new FailoverProbe(failoverOptions).RunAsync(interrupt.Token);
+        Console.Write(FailoverProbe.Text(failover));
+        Console.WriteLine(FailoverProbe.Json(failover));
+        return 0;
+    }
+    catch (Exception e) when (e is OperationCanceledException or IOException or System.Net.Sockets.SocketException
+                                  or ZkFire.ZooKeeper.Client.KeeperException or TimeoutException or InvalidOperationException
+                                  or ArgumentException or System.ComponentModel.Win32Exception)
+    {
+        await Console.Error.WriteLineAsync($"failover run failed: {e.GetType().Name}: {e.Message}");
+        return 1;
+    }
+}
+
+LoadOptions options;
+try
+{
+    options = LoadOptions.Parse(args);
+}
+catch (ArgumentException e)
+{
+    await Console.Error.WriteLineAsync($"{e.Message}\n\n{LoadOptions.Usage}\n{FailoverOptions.Usage}");
+    return 2;
+}
 
 LoadResult result;
 try
@@ -76,6 +105,7 @@ internal static class Report
             json.WriteString("connect", o.Connect);
             json.WriteString("workload", o.Workload.ToString().ToLowerInvariant());
             json.WriteNumber("sessions", o.Sessions);
+            json.WriteString("spread", o.Spread == Spread.All ? "all" : "round-robin");
             json.WriteNumber("outstanding", o.Outstanding);
             json.WriteNumber("payload", o.Payload);
             json.WriteNumber("durationSeconds", o.Duration.TotalSeconds);

@@ -43,29 +43,38 @@ public sealed class ApacheZooKeeperServer : IZooKeeperServer
 
     public static async Task<ApacheZooKeeperServer> StartAsync(string name)
     {
-        var (process, directory, port) = await ZooKeeperServers.LaunchAsync(name, "zk-apache-", (directory, port) =>
-        {
-            var dataDir = Path.Combine(directory, "data");
-            Directory.CreateDirectory(dataDir);
-            var config = Path.Combine(directory, "zoo.cfg");
-            File.WriteAllText(config, string.Join('\n',
-                "tickTime=2000",
-                $"dataDir={dataDir}",
-                $"clientPort={port.ToString(CultureInfo.InvariantCulture)}",
-                $"clientPortAddress={ZooKeeperServers.LoopbackHost}",
-                "admin.enableServer=false",
-                "4lw.commands.whitelist=*",
-                string.Empty));
-            var classPath = File.Exists(LoggingJar) ? $"{ZooKeeperJar}:{LoggingJar}" : ZooKeeperJar;
-            return (Java!, [
-                // Small, single-threaded-GC JVM: several of these share a 2-core machine with the tests.
-                "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "-Dorg.slf4j.simpleLogger.defaultLogLevel=info",
-                "-cp", classPath,
-                "org.apache.zookeeper.server.quorum.QuorumPeerMain", config,
-            ]);
-        });
+        var (process, directory, port) = await ZooKeeperServers.LaunchAsync(
+            name, "zk-apache-", (directory, port) => Prepare(directory, port, []));
         return new ApacheZooKeeperServer(name, process, directory, port);
+    }
+
+    /// <summary>
+    /// Writes <c>zoo.cfg</c> for a server on <paramref name="clientPort"/> keeping its data in
+    /// <paramref name="directory"/>, with <paramref name="extraConfig"/> lines appended (an ensemble member's
+    /// <c>server.N</c> entries, limits), and returns the command that runs it.
+    /// </summary>
+    internal static (string FileName, string[] Arguments) Prepare(string directory, int clientPort, IEnumerable<string> extraConfig)
+    {
+        var dataDir = Path.Combine(directory, "data");
+        Directory.CreateDirectory(dataDir);
+        var config = Path.Combine(directory, "zoo.cfg");
+        File.WriteAllLines(config, [
+            "tickTime=2000",
+            $"dataDir={dataDir}",
+            $"clientPort={clientPort.ToString(CultureInfo.InvariantCulture)}",
+            $"clientPortAddress={ZooKeeperServers.LoopbackHost}",
+            "admin.enableServer=false",
+            "4lw.commands.whitelist=*",
+            .. extraConfig,
+        ]);
+        var classPath = File.Exists(LoggingJar) ? $"{ZooKeeperJar}:{LoggingJar}" : ZooKeeperJar;
+        return (Java!, [
+            // Small, single-threaded-GC JVM: several of these share a 2-core machine with the tests.
+            "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+            "-Dorg.slf4j.simpleLogger.defaultLogLevel=info",
+            "-cp", classPath,
+            "org.apache.zookeeper.server.quorum.QuorumPeerMain", config,
+        ]);
     }
 
     public async ValueTask DisposeAsync()

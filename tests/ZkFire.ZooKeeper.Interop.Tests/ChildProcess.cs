@@ -35,6 +35,8 @@ public sealed class ChildProcess : IAsyncDisposable
 
     public string Command { get; }
 
+    public int Id => _process.Id;
+
     public bool HasExited => _process.HasExited;
 
     public int ExitCode => _process.ExitCode;

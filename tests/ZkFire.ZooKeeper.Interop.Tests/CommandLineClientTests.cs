@@ -12,8 +12,8 @@ namespace ZkFire.ZooKeeper.Interop.Tests;
 [Collection(CommandLineCollection.Name)]
 public sealed partial class CommandLineClientTests(CommandLineFixture fixture, ITestOutputHelper output)
 {
-    private const string ZkCli = "/usr/share/zookeeper/bin/zkCli.sh";
-    private const string CliMt = "/usr/lib/zookeeper/bin/cli_mt";
+    public const string ZkCli = "/usr/share/zookeeper/bin/zkCli.sh";
+    public const string CliMt = "/usr/lib/zookeeper/bin/cli_mt";
 
     private static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(60);
 

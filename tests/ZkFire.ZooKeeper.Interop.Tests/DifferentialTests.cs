@@ -14,8 +14,8 @@ public sealed class DifferentialTests(DifferentialFixture fixture, ITestOutputHe
     public static readonly string[] ScenarioNames =
     [
         "acl_digest", "acl_permissions", "acl_schemes", "auth_unknown_scheme", "children_and_cversion", "connect_handshake",
-        "containers_and_ttl", "create_modes", "data_and_versions", "empty_path", "four_letter_words", "multi_failure",
-        "multi_success", "oversized_request", "path_validation", "persistent_watches", "reserved_paths",
+        "containers_and_ttl", "create_modes", "data_and_versions", "empty_path", "ensemble_basics", "four_letter_words",
+        "multi_failure", "multi_success", "oversized_request", "path_validation", "persistent_watches", "reserved_paths",
         "sequential_numbering", "session_ephemerals", "session_takeover", "sync_paths", "watch_delete_events",
         "watch_get_and_exists_once", "watch_missing_node", "watch_own_write_order", "watch_removal",
     ];

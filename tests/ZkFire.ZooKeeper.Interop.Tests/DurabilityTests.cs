@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -41,7 +40,7 @@ public sealed class DurabilityTests(ITestOutputHelper output)
 
         await using var server = await ZkFireZooKeeperServer.StartAsync("ZkFire (durability)");
         output.WriteLine($"{server}");
-        var acknowledged = new ConcurrentDictionary<string, byte[]>(StringComparer.Ordinal);
+        var acknowledged = new AcknowledgedWrites();
         var nextSequence = new int[Writers];
         var recoveries = new List<TimeSpan>();
         try
@@ -112,7 +111,7 @@ public sealed class DurabilityTests(ITestOutputHelper output)
 
     /// <summary>Creates <c>/durable/w&lt;k&gt;-&lt;seq&gt;</c> one after another, recording each acknowledged one.</summary>
     private static async Task WriteUntilConnectionLossAsync(
-        ZooKeeperClient client, int writer, int round, int seed, int[] nextSequence, ConcurrentDictionary<string, byte[]> acknowledged,
+        ZooKeeperClient client, int writer, int round, int seed, int[] nextSequence, AcknowledgedWrites acknowledged,
         Action sending, Action answered, CancellationToken stop)
     {
         while (!stop.IsCancellationRequested)
@@ -136,52 +135,23 @@ public sealed class DurabilityTests(ITestOutputHelper output)
                 answered();
             }
 
-            acknowledged[path] = data;
+            acknowledged.Add(path, data);
         }
     }
 
     /// <summary>Reads back every write acknowledged so far (all rounds), pipelined, with a fresh client.</summary>
     private async Task VerifyAsync(
-        ZkFireZooKeeperServer server, ConcurrentDictionary<string, byte[]> acknowledged, int kill, int seed, CancellationToken cancellationToken)
+        ZkFireZooKeeperServer server, AcknowledgedWrites acknowledged, int kill, int seed, CancellationToken cancellationToken)
     {
         await using var client = await ConnectAsync(server, cancellationToken);
-        var expected = acknowledged.ToArray();
-        var lost = new List<string>();
-        var wrong = new List<string>();
-        foreach (var batch in expected.Chunk(500))
-        {
-            var reads = batch.Select(async entry =>
-            {
-                try
-                {
-                    return (entry.Key, entry.Value, Actual: (await client.GetDataAsync(entry.Key, cancellationToken: cancellationToken)).Data, Missing: false);
-                }
-                catch (KeeperException ex) when (ex.Code == ErrorCode.NoNode)
-                {
-                    return (entry.Key, entry.Value, Actual: null, Missing: true);
-                }
-            });
-            foreach (var (path, data, actual, missing) in await Task.WhenAll(reads))
-            {
-                if (missing)
-                {
-                    lost.Add(path);
-                }
-                else if (!data.AsSpan().SequenceEqual(actual))
-                {
-                    wrong.Add($"{path}: '{Encoding.UTF8.GetString(actual ?? [])}' instead of '{Encoding.UTF8.GetString(data)}'");
-                }
-            }
-        }
-
+        var (expected, lost, wrong) = await acknowledged.FindMissingAsync(client, cancellationToken);
         if (lost.Count > 0 || wrong.Count > 0)
         {
-            var sorted = lost.Order(StringComparer.Ordinal).ToList();
-            output.WriteLine($"after kill {kill}: {lost.Count} acknowledged writes lost: {string.Join(' ', sorted)}");
+            output.WriteLine($"after kill {kill}: {lost.Count} acknowledged writes lost: {string.Join(' ', lost)}");
             output.WriteLine($"after kill {kill}: {wrong.Count} with other data: {string.Join("; ", wrong)}");
             Assert.Fail(
-                $"After kill {kill} (seed {seed}) {lost.Count} of {expected.Length} acknowledged writes are missing " +
-                $"(first: {string.Join(' ', sorted.Take(20))}) and {wrong.Count} have other data.");
+                $"After kill {kill} (seed {seed}) {lost.Count} of {expected} acknowledged writes are missing " +
+                $"(first: {string.Join(' ', lost.Take(20))}) and {wrong.Count} have other data.");
         }
     }
 

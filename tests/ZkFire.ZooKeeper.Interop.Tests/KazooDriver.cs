@@ -37,9 +37,12 @@ public static class KazooDriver
 
     public static Task<string?> WhyUnavailableAsync() => Unavailable.Value;
 
-    public static async Task<ScenarioRun> RunAsync(IZooKeeperServer server, string scenario)
+    public static Task<ScenarioRun> RunAsync(IZooKeeperServer server, string scenario) => RunAsync(server.Name, server.ConnectString, scenario);
+
+    /// <summary>Runs a scenario with its sessions on <paramref name="connectString"/> (one server, or an ensemble's members).</summary>
+    public static async Task<ScenarioRun> RunAsync(string serverName, string connectString, string scenario)
     {
-        var result = await ChildProcess.RunAsync(Python, [Script, server.ConnectString, scenario], ScenarioTimeout, ClientsDirectory, Environment);
+        var result = await ChildProcess.RunAsync(Python, [Script, connectString, scenario], ScenarioTimeout, ClientsDirectory, Environment);
         JsonNode? document = null;
         try
         {
@@ -50,8 +53,12 @@ public static class KazooDriver
             // Reported by the caller together with the process output.
         }
 
-        return new ScenarioRun(server.Name, result, document);
+        return new ScenarioRun(serverName, result, document);
     }
+
+    /// <summary>Starts another kazoo script of clients/ (same interpreter and environment), left running.</summary>
+    public static ChildProcess Start(string script, params string[] arguments) =>
+        ChildProcess.Start(Python, [script, .. arguments], ClientsDirectory, Environment);
 
     public static async Task<IReadOnlyList<string>> ListScenariosAsync()
     {

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Reflection;
 using System.Security;
 
 namespace ZkFire.ZooKeeper.Interop.Tests;
@@ -31,15 +30,12 @@ public sealed class ZkFireZooKeeperServer : IZooKeeperServer
     public string Log => _earlierLogs + _process.Log;
 
     public static string? WhyUnavailable() =>
-        File.Exists(HostDll) ? null : $"The ZkFire host was not built at {HostDll}; build the solution in the tests' Configuration first.";
+        BuiltPrograms.WhyMissing(BuiltPrograms.HostDll, "ZkFire host");
 
     public static async Task<ZkFireZooKeeperServer> StartAsync(string name)
     {
-        var (process, directory, port) = await ZooKeeperServers.LaunchAsync(name, "zk-zkfire-", (directory, port) =>
-        {
-            File.WriteAllText(ConfigPath(directory), ClusterXml(Path.Combine(directory, "data"), port));
-            return (DotnetHost, Arguments(directory));
-        });
+        var (process, directory, port) = await ZooKeeperServers.LaunchAsync(
+            name, "zk-zkfire-", (directory, port) => Prepare(directory, port, string.Empty));
         return new ZkFireZooKeeperServer(name, process, directory, port);
     }
 
@@ -52,8 +48,19 @@ public sealed class ZkFireZooKeeperServer : IZooKeeperServer
     {
         await _process.DisposeAsync();
         _earlierLogs += $"{_process.Log}--- killed (SIGKILL); restarting on the same dataDir and port ---\n";
-        _process = ChildProcess.Start(DotnetHost, Arguments(_directory), _directory);
+        _process = ChildProcess.Start(BuiltPrograms.DotnetHost, Arguments(_directory), _directory);
         await ZooKeeperServers.WaitUntilServingAsync(_process, Name, Port);
+    }
+
+    /// <summary>
+    /// Writes <c>cluster.xml</c> for a member on <paramref name="clientPort"/> keeping its data in
+    /// <paramref name="directory"/>, with <paramref name="extraZooElements"/> added to <c>&lt;zoo&gt;</c> (an ensemble
+    /// member's <c>&lt;server&gt;</c> entries, myid, limits), and returns the command that runs it.
+    /// </summary>
+    internal static (string FileName, string[] Arguments) Prepare(string directory, int clientPort, string extraZooElements)
+    {
+        File.WriteAllText(ConfigPath(directory), ClusterXml(Path.Combine(directory, "data"), clientPort, extraZooElements));
+        return (BuiltPrograms.DotnetHost, Arguments(directory));
     }
 
     public async ValueTask DisposeAsync()
@@ -72,9 +79,9 @@ public sealed class ZkFireZooKeeperServer : IZooKeeperServer
 
     private static string ConfigPath(string directory) => Path.Combine(directory, "cluster.xml");
 
-    private static string[] Arguments(string directory) => [HostDll, "zk", "--config", ConfigPath(directory)];
+    private static string[] Arguments(string directory) => [BuiltPrograms.HostDll, "zk", "--config", ConfigPath(directory)];
 
-    private static string ClusterXml(string dataDir, int port) => $"""
+    private static string ClusterXml(string dataDir, int port, string extraZooElements) => $"""
         <?xml version="1.0" encoding="UTF-8"?>
         <jive>
           <zoo>
@@ -83,36 +90,9 @@ public sealed class ZkFireZooKeeperServer : IZooKeeperServer
             <clientPort>{port.ToString(CultureInfo.InvariantCulture)}</clientPort>
             <property name="clientPortAddress">{ZooKeeperServers.LoopbackHost}</property>
             <property name="4lw.commands.whitelist">*</property>
+        {extraZooElements}
           </zoo>
         </jive>
 
         """;
-
-    /// <summary>The host built alongside this test project, in the same Configuration.</summary>
-    private static string HostDll
-    {
-        get
-        {
-            var configuration = typeof(ZkFireZooKeeperServer).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-                .Single(a => a.Key == "Configuration").Value!;
-            return Path.Combine(RepositoryRoot(), "src", "ZkFire.Host", "bin", configuration, "net10.0", "zkfire.dll");
-        }
-    }
-
-    /// <summary>The dotnet host running the tests (set by the SDK), so the node runs on the same runtime.</summary>
-    private static string DotnetHost =>
-        Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "ZkFire.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new DirectoryNotFoundException($"No ZkFire.sln above {AppContext.BaseDirectory}.");
-    }
 }

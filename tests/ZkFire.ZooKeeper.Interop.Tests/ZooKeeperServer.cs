@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
+using ZkFire.ZooKeeper.Client;
 
 namespace ZkFire.ZooKeeper.Interop.Tests;
 
@@ -61,18 +61,6 @@ public static class ZooKeeperServers
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 
-    /// <summary>Sends a four-letter word and returns everything the server wrote before closing the connection.</summary>
-    public static async Task<string> FourLetterWordAsync(int port, string word, CancellationToken cancellationToken = default)
-    {
-        using var client = new TcpClient();
-        await client.ConnectAsync(IPAddress.Loopback, port, cancellationToken);
-        var stream = client.GetStream();
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(word), cancellationToken);
-        using var reply = new MemoryStream();
-        await stream.CopyToAsync(reply, cancellationToken);
-        return Encoding.UTF8.GetString(reply.ToArray());
-    }
-
     /// <summary>A port nothing listens on right now (the OS hands out ports round-robin, so a reuse race is unlikely).</summary>
     public static int FreeLoopbackPort()
     {
@@ -103,7 +91,7 @@ public static class ZooKeeperServers
             try
             {
                 using var attempt = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                var answer = await FourLetterWordAsync(port, "ruok", attempt.Token);
+                var answer = await FourLetterWord.SendAsync(LoopbackHost, port, "ruok", attempt.Token);
                 if (answer == "imok")
                 {
                     return;

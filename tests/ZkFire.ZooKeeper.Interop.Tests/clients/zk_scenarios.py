@@ -510,6 +510,32 @@ def session_ephemerals(t):
 
 
 @scenario
+def ensemble_basics(t):
+    """create/set/get, watches and an ephemeral across two sessions that an ensemble may place on different members:
+    a session reads another's write only after a sync, as a client of a follower must; the events that write
+    triggers arrive before the sync's reply."""
+    a, b = t.session("a"), t.session("b")
+    data, eph = t.path("data"), t.path("eph")
+    t.step(a, "create", data, b"v1")
+    t.step(b, "sync", t.root)
+    t.step(b, "get", data, watch=WATCH)
+    t.step(b, "get_children", t.root, watch=WATCH)
+    t.step(a, "set", data, b"v2")
+    t.step(a, "create", eph, b"e", ephemeral=True)
+    t.step(b, "sync", t.root, note="NodeDataChanged and NodeChildrenChanged before this reply")
+    t.step(b, "get", data)
+    t.step(b, "exists", eph, watch=WATCH)
+    t.step(a, "set", data, b"v3", version=1)
+    t.step(a, "set", data, b"stale", version=1)
+    t.step(a, "get", data)
+    t.close(a, note="its ephemeral goes")
+    t.step(b, "sync", t.root, note="NodeDeleted before this reply")
+    t.step(b, "exists", eph)
+    t.step(b, "get", data)
+    t.step(b, "get_children", t.root)
+
+
+@scenario
 def session_takeover(t):
     # Bare connections, because kazoo reconnects by itself and would fight over the session.
     a = t.session("a")
