@@ -96,7 +96,7 @@ public static partial class ClusterConfigReader
     {
         private const string PortNumber = "a port number";
 
-        // The settings of ZooKeeper 3.8's zoo.cfg, plus quorum.auth.* (matched by prefix). Anything else in <zoo> is
+        // The settings of ZooKeeper 3.8's zoo.cfg, plus ZkFire's quorum.maxMessageSize and quorum.auth.* (matched by prefix). Anything else in <zoo> is
         // either a typo (as an element: warned and ignored) or a deliberate pass-through (as <property>: kept).
         private static readonly HashSet<string> ZooKeys = new(StringComparer.Ordinal)
         {
@@ -110,10 +110,10 @@ public static partial class ClusterConfigReader
             "zookeeper.extendedTypesEnabled", "syncEnabled", "forceSync", "fsync.warningthresholdms", "leaderServes",
             "cnxTimeout", "connectToLearnerMasterLimit", "peerType", "skipACL", "localSessionsEnabled",
             "localSessionsUpgradingEnabled", "sslQuorum", "portUnification", "serverCnxnFactory",
-            "metricsProvider.className", "multiAddress.enabled", "audit.enable",
+            "metricsProvider.className", "multiAddress.enabled", "audit.enable", "quorum.maxMessageSize",
         };
 
-        private static readonly string[] ZooPathKeys = ["dataDir", "dataLogDir"];
+        private static readonly string[] ZooPathKeys = ["dataDir", "dataLogDir", "quorum.auth.secretFile"];
         private static readonly string[] RootElements = ["notice", "zoo", "zClient", "xmpp"];
         private static readonly string[] XmppElements = ["domain", "listen", "c2sPort", "directTlsPort", "dataDir", "tls", "storage", "registration", "limits"];
         private static readonly string[] TlsElements = ["certificate", "key", "password", "required", "allowPlaintextOnLoopback"];

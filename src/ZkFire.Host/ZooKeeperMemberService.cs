@@ -2,6 +2,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using ZkFire.Configuration;
 using ZkFire.ZooKeeper.Server;
+using ZkFire.ZooKeeper.Server.Quorum;
 
 namespace ZkFire.Host;
 
@@ -20,23 +21,25 @@ internal sealed partial class ZooKeeperMemberService(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var zoo = config.Zoo!;
-        if (!zoo.IsStandalone)
+        if (zoo.Servers.FirstOrDefault(s => !string.Equals(s.Role, "participant", StringComparison.OrdinalIgnoreCase)) is { } observer)
         {
             throw new NodeStartException(
-                $"{config.SourcePath}: <zoo> lists <server> entries, but this build runs only a standalone member; remove them (ensembles come with the quorum).");
+                $"{config.SourcePath}: <server name=\"server.{observer.Id}\"> is an {observer.Role}; ZkFire ensembles have voting members only.");
         }
 
         ZooKeeperServerOptions options;
         try
         {
             options = ZooKeeperServerOptions.FromProperties(zoo.Properties);
+            options.ServerId = zoo.MyId ?? 0;
+            options.Servers = [.. zoo.Servers.Select(s => new QuorumMember(s.Id, s.Host, s.QuorumPort, s.ElectionPort))];
+            options.ValidateEnsemble();
         }
         catch (FormatException ex)
         {
             throw new NodeStartException($"{config.SourcePath}: <zoo>: {ex.Message}", ex);
         }
 
-        options.ServerId = zoo.MyId ?? 0;
         server = new ZooKeeperServer(options, loggerFactory);
         await server.StartAsync(cancellationToken);
         LogMemberStarted(logger, server.LocalEndPoint, options.DataDir);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using ZkFire.ZooKeeper.Server.Quorum;
 
 namespace ZkFire.ZooKeeper.Server;
 
@@ -9,6 +10,12 @@ namespace ZkFire.ZooKeeper.Server;
 public sealed class ZooKeeperServerOptions
 {
     public const int DefaultMaxBuffer = 0xfffff;
+
+    /// <summary>Default <c>quorum.maxMessageSize</c>: room for a 1 MiB snapshot piece or a proposal of a full jute.maxbuffer.</summary>
+    public const int DefaultQuorumMaxMessageSize = 4 * 1024 * 1024;
+
+    /// <summary>The smallest <c>quorum.maxMessageSize</c>: the ZAB core sends snapshots in pieces of up to 1 MiB.</summary>
+    public const int MinQuorumMaxMessageSize = 2 * 1024 * 1024;
 
     public required string DataDir { get; set; }
 
@@ -70,6 +77,37 @@ public sealed class ZooKeeperServerOptions
     /// </summary>
     public string? SuperDigest { get; set; }
 
+    /// <summary>
+    /// The ensemble (<c>server.N</c> entries); empty for a standalone member. Not read from zoo.cfg keys: the host maps
+    /// cluster.xml's <c>&lt;server&gt;</c> elements to it. When not empty it must list <see cref="ServerId"/>.
+    /// </summary>
+    public IReadOnlyList<QuorumMember> Servers { get; set; } = [];
+
+    /// <summary><c>initLimit</c>: ticks a learner may take to connect to the leader and sync with it.</summary>
+    public int InitLimit { get; set; } = 10;
+
+    /// <summary><c>syncLimit</c>: ticks a learner may fall behind (no answer to the leader) before it is dropped.</summary>
+    public int SyncLimit { get; set; } = 5;
+
+    /// <summary>
+    /// <c>quorum.auth.secretFile</c>: a file holding the secret every member shares (at least 16 bytes; trailing
+    /// whitespace and line breaks are ignored), with which members prove themselves to each other. Null: members are
+    /// recognised only by their IP address, which is not authentication.
+    /// </summary>
+    public string? QuorumSecretFile { get; set; }
+
+    /// <summary>
+    /// <c>quorum.maxMessageSize</c>: the largest message between members, in bytes; a larger frame closes its link.
+    /// Default 4 MiB, or jute.maxbuffer + 64 KiB when that is larger.
+    /// </summary>
+    public int QuorumMaxMessageSize { get; set; } = DefaultQuorumMaxMessageSize;
+
+    /// <summary>
+    /// <c>cnxTimeout</c>: the time a connection between members may take to open and authenticate before it is
+    /// dropped (ZooKeeper's default, 5 s).
+    /// </summary>
+    public TimeSpan QuorumConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
     public int EffectiveMinSessionTimeout => MinSessionTimeout ?? 2 * TickTime;
 
     public int EffectiveMaxSessionTimeout => MaxSessionTimeout ?? 20 * TickTime;
@@ -102,6 +140,13 @@ public sealed class ZooKeeperServerOptions
         options.ExtendedTypesEnabled = Bool(properties, "zookeeper.extendedTypesEnabled") ?? false;
         options.ForceSync = Bool(properties, "forceSync") ?? true;
         options.SuperDigest = properties.GetValueOrDefault("zookeeper.DigestAuthenticationProvider.superDigest");
+        options.InitLimit = Int(properties, "initLimit", 1, int.MaxValue) ?? options.InitLimit;
+        options.SyncLimit = Int(properties, "syncLimit", 1, int.MaxValue) ?? options.SyncLimit;
+        options.QuorumSecretFile = properties.GetValueOrDefault("quorum.auth.secretFile") is { Length: > 0 } secretFile ? secretFile : null;
+        var maxMessageSize = Int(properties, "quorum.maxMessageSize", MinQuorumMaxMessageSize, int.MaxValue);
+        options.QuorumMaxMessageSize = maxMessageSize ?? (int)Math.Min(int.MaxValue, Math.Max(DefaultQuorumMaxMessageSize, (long)options.MaxBuffer + QuorumMessageOverhead));
+        options.QuorumConnectTimeout = TimeSpan.FromMilliseconds(
+            Int(properties, "cnxTimeout", 1, int.MaxValue) ?? (int)options.QuorumConnectTimeout.TotalMilliseconds);
         if (properties.TryGetValue("4lw.commands.whitelist", out var whitelist))
         {
             options.FourLetterWords = whitelist
@@ -114,7 +159,37 @@ public sealed class ZooKeeperServerOptions
             throw new FormatException("minSessionTimeout must not be larger than maxSessionTimeout.");
         }
 
+        // A proposal carries a whole transaction, so a member must accept frames a little larger than any request.
+        if (maxMessageSize < (long)options.MaxBuffer + QuorumMessageOverhead)
+        {
+            throw new FormatException(
+                $"quorum.maxMessageSize ({options.QuorumMaxMessageSize}) must exceed jute.maxbuffer ({options.MaxBuffer}) by at least {QuorumMessageOverhead} bytes.");
+        }
+
         return options;
+    }
+
+    /// <summary>
+    /// Checks the ensemble: when <see cref="Servers"/> is not empty, its ids are distinct and one of them is
+    /// <see cref="ServerId"/>. Throws <see cref="FormatException"/> naming the problem.
+    /// </summary>
+    public void ValidateEnsemble()
+    {
+        if (Servers.Count == 0)
+        {
+            return;
+        }
+
+        if (Servers.GroupBy(s => s.Id).FirstOrDefault(g => g.Count() > 1) is { } repeated)
+        {
+            throw new FormatException($"server.{repeated.Key} is listed more than once.");
+        }
+
+        if (Servers.All(s => s.Id != ServerId))
+        {
+            throw new FormatException(
+                $"myid is {ServerId}, but no server.{ServerId} is listed (listed: {string.Join(", ", Servers.Select(s => s.Id))}).");
+        }
     }
 
     /// <summary>
@@ -123,6 +198,8 @@ public sealed class ZooKeeperServerOptions
     /// </summary>
     public bool AllowsFourLetterWord(string word) =>
         word == "srvr" || FourLetterWords.Contains("*") || FourLetterWords.Contains(word);
+
+    private const int QuorumMessageOverhead = 64 * 1024;
 
     private static int? Int(IReadOnlyDictionary<string, string> properties, string key, int min, int max)
     {

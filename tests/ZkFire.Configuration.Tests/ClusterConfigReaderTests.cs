@@ -161,6 +161,7 @@ public sealed class ClusterConfigReaderTests
                 <dataDir>./zk/../zoo</dataDir>
                 <dataLogDir>zoo-log</dataLogDir>
                 <clientPort>2181</clientPort>
+                <property name="quorum.auth.secretFile">secrets/quorum</property>
               </zoo>
               <xmpp>
                 <tls><certificate>cert.pem</certificate><key>/etc/zkfire/key.pem</key></tls>
@@ -171,6 +172,7 @@ public sealed class ClusterConfigReaderTests
 
         Assert.Equal("/cfg/zoo", config.Zoo!.DataDir);
         Assert.Equal("/cfg/zoo-log", config.Zoo.Properties["dataLogDir"]);
+        Assert.Equal("/cfg/secrets/quorum", config.Zoo.Properties["quorum.auth.secretFile"]);
         Assert.Equal("/cfg/zoo", config.Xmpp.DataDir);
         Assert.Equal("/cfg/zoo/db/xmpp.sqlite", config.Xmpp.Storage.SqlitePath);
         Assert.Equal(("/cfg/cert.pem", "/etc/zkfire/key.pem"), (config.Xmpp.Tls.CertificatePath, config.Xmpp.Tls.KeyPath));

@@ -8,16 +8,18 @@ namespace ZkFire.ZooKeeper.Server.Maintenance;
 
 /// <summary>
 /// Takes a snapshot every so many transactions (snapCount, randomised as ZooKeeper does so that members of an
-/// ensemble do not all snapshot at once): the log rolls over to a new file, and once everything logged so far is
-/// durable the tree is written on a background task while the request thread carries on (a fuzzy snapshot, which
-/// replaying the log after its zxid makes exact).
+/// ensemble do not all snapshot at once): the log rolls over to a new file and the tree is written on a background
+/// task while the request thread carries on (a fuzzy snapshot, which replaying the log after its zxid makes exact).
+/// The snapshot is published only once every transaction it may contain is safe (<paramref name="whenSafe"/>:
+/// durable, and in an ensemble committed), so that neither a crash nor a leader's TRUNC can leave a snapshot holding
+/// a change the log no longer has.
 /// </summary>
 internal sealed partial class Snapshotter(
     DataTree tree,
     SessionTracker sessions,
     TransactionLog log,
     SnapshotStore store,
-    DurabilityGate gate,
+    Func<long, Task> whenSafe,
     ZooKeeperServerOptions options,
     ILogger logger)
 {
@@ -57,22 +59,19 @@ internal sealed partial class Snapshotter(
         log.RollOver();
         var zxid = tree.LastProcessedZxid;
         var table = sessions.Snapshot();
-        var durable = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        // A snapshot must not contain what the log could still lose: it starts once the log is flushed this far.
-        gate.Send(new Output(null, null, Callback: durable.SetResult));
-        return running = WriteAsync(durable.Task, zxid, table);
+        return running = Task.Run(() => WriteAsync(zxid, table));
     }
 
-    private async Task WriteAsync(Task durable, long zxid, IReadOnlyDictionary<long, int> table)
+    private async Task WriteAsync(long zxid, IReadOnlyDictionary<long, int> table)
     {
         try
         {
-            await durable.WaitAsync(Stopping);
             var started = Environment.TickCount64;
-            await store.WriteAsync(zxid, (stream, _) =>
+            await store.WriteAsync(zxid, async (stream, cancellationToken) =>
             {
                 SnapshotContent.Write(stream, table, tree);
-                return Task.CompletedTask;
+                // Every change the tree could show was appended before it was applied, so the log's end bounds them.
+                await whenSafe(log.LastZxid).WaitAsync(cancellationToken);
             }, Stopping);
             LogSnapshotTaken(logger, zxid, Environment.TickCount64 - started);
         }

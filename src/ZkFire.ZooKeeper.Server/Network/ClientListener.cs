@@ -7,9 +7,11 @@ namespace ZkFire.ZooKeeper.Server.Network;
 
 /// <summary>
 /// The client port: accepts connections (at most maxClientCnxns per client address, as ZooKeeper counts them) and
-/// runs each until it closes.
+/// runs each, in the serving period current when it arrived, until it closes. While the member serves nobody (an
+/// ensemble member without a quorum) connections are refused as ZooKeeper refuses them: four-letter words get the
+/// not-serving answer, anything else is closed.
 /// </summary>
-internal sealed partial class ClientListener(ServerContext context) : IAsyncDisposable
+internal sealed partial class ClientListener(ZooKeeperServerOptions options, Func<ServerContext?> serving, ILogger logger) : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<ClientConnection, Task> connections = new();
     private readonly Dictionary<IPAddress, int> perAddress = [];
@@ -21,7 +23,6 @@ internal sealed partial class ClientListener(ServerContext context) : IAsyncDisp
 
     public IPEndPoint Bind()
     {
-        var options = context.Options;
         var any = string.IsNullOrEmpty(options.ClientPortAddress);
         var address = any ? IPAddress.IPv6Any : IPAddress.Parse(options.ClientPortAddress!);
         var listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
@@ -76,7 +77,7 @@ internal sealed partial class ClientListener(ServerContext context) : IAsyncDisp
             }
             catch (SocketException ex)
             {
-                LogAcceptFailed(context.Logger, ex.SocketErrorCode);
+                LogAcceptFailed(logger, ex.SocketErrorCode);
                 continue;
             }
 
@@ -84,13 +85,19 @@ internal sealed partial class ClientListener(ServerContext context) : IAsyncDisp
                 : (client.RemoteEndPoint as IPEndPoint)?.Address ?? IPAddress.None;
             if (!Admit(address))
             {
-                LogTooManyConnections(context.Logger, address, context.Options.MaxClientConnections);
+                LogTooManyConnections(logger, address, options.MaxClientConnections);
                 client.Dispose();
                 continue;
             }
 
+            if (serving() is not { } context)
+            {
+                _ = RefuseAsync(client, address, stopping);
+                continue;
+            }
+
             var connection = new ClientConnection(context, client);
-            connections[connection] = RunAsync(connection, address, stopping);
+            connections[connection] = RunAsync(connection, address, context.Stopping);
         }
     }
 
@@ -104,12 +111,58 @@ internal sealed partial class ClientListener(ServerContext context) : IAsyncDisp
         finally
         {
             connections.TryRemove(connection, out _);
-            lock (gate)
+            Release(address);
+        }
+    }
+
+    /// <summary>A connection while nothing is served: a four-letter word is answered, anything else closed.</summary>
+    private async Task RefuseAsync(Socket client, IPAddress address, CancellationToken stopping)
+    {
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+            timeout.CancelAfter(TimeSpan.FromSeconds(5));
+            var first = new byte[FourLetterWords.Length];
+            var read = 0;
+            while (read < first.Length)
             {
-                if (--perAddress[address] == 0)
+                var n = await client.ReceiveAsync(first.AsMemory(read), SocketFlags.None, timeout.Token);
+                if (n == 0)
                 {
-                    perAddress.Remove(address);
+                    break;
                 }
+
+                read += n;
+            }
+
+            if (FourLetterWords.TryRecognise(new System.Buffers.ReadOnlySequence<byte>(first, 0, read)) is { } word)
+            {
+                await client.SendAsync(System.Text.Encoding.UTF8.GetBytes(FourLetterWords.NotServing(word, options)), SocketFlags.None, timeout.Token);
+                client.Shutdown(SocketShutdown.Both);
+            }
+            else
+            {
+                LogNotServing(logger, address);
+            }
+        }
+        catch (Exception ex) when (ex is SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The client went away first; nothing to tell it.
+        }
+        finally
+        {
+            client.Dispose();
+            Release(address);
+        }
+    }
+
+    private void Release(IPAddress address)
+    {
+        lock (gate)
+        {
+            if (--perAddress[address] == 0)
+            {
+                perAddress.Remove(address);
             }
         }
     }
@@ -119,7 +172,7 @@ internal sealed partial class ClientListener(ServerContext context) : IAsyncDisp
         lock (gate)
         {
             var count = perAddress.GetValueOrDefault(address);
-            var limit = context.Options.MaxClientConnections;
+            var limit = options.MaxClientConnections;
             if (limit > 0 && count >= limit)
             {
                 return false;
@@ -132,6 +185,9 @@ internal sealed partial class ClientListener(ServerContext context) : IAsyncDisp
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Accept failed: {Error}")]
     private static partial void LogAcceptFailed(ILogger logger, SocketError error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Refusing a client connection from {Address}: this member is not serving (no quorum)")]
+    private static partial void LogNotServing(ILogger logger, IPAddress address);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Too many connections from {Address} - max is {Max}")]
     private static partial void LogTooManyConnections(ILogger logger, IPAddress address, int max);

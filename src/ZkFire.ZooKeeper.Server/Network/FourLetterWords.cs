@@ -19,6 +19,7 @@ internal sealed class FourLetterWords(
     SessionTracker sessions,
     ServerStats stats,
     DataTree tree,
+    IServingRole role,
     Func<IReadOnlyCollection<ClientConnection>> connections,
     string dataDirectory,
     string logDirectory)
@@ -53,6 +54,19 @@ internal sealed class FourLetterWords(
         var word = Encoding.ASCII.GetString(first);
         return Known.Contains(word) ? word : null;
     }
+
+    /// <summary>
+    /// The answer while this member serves no clients (an ensemble member without a quorum): ZooKeeper still says
+    /// imok and reports its environment, and says it is not serving to everything else.
+    /// </summary>
+    public static string NotServing(string word, ZooKeeperServerOptions options) =>
+        !options.AllowsFourLetterWord(word) ? $"{word} is not executed because it is not in the whitelist.\n"
+        : word switch
+        {
+            "ruok" => "imok",
+            "envi" => EnvironmentReport(),
+            _ => "This ZooKeeper instance is not currently serving requests\n",
+        };
 
     public async Task<string> AnswerAsync(string word, CancellationToken cancellationToken)
     {
@@ -110,7 +124,7 @@ internal sealed class FourLetterWords(
             .Append(CultureInfo.InvariantCulture, $"Connections: {connections().Count}\n")
             .Append("Outstanding: 0\n")
             .Append(CultureInfo.InvariantCulture, $"Zxid: 0x{processor.LastZxid:x}\n")
-            .Append("Mode: standalone\n")
+            .Append(CultureInfo.InvariantCulture, $"Mode: {role.Mode}\n")
             .Append(CultureInfo.InvariantCulture, $"Node count: {NodeCount}\n");
         return text.ToString();
     }
@@ -127,7 +141,7 @@ internal sealed class FourLetterWords(
         var (min, average, max) = stats.Latency;
         var (watches, _, _) = tree.Watches.Counts;
         Line("version", Version);
-        Line("server_state", "standalone");
+        Line("server_state", role.Mode);
         Line("ephemerals_count", tree.EphemeralCount);
         Line("num_alive_connections", connections().Count);
         Line("avg_latency", JavaDouble(average));
@@ -166,6 +180,11 @@ internal sealed class FourLetterWords(
         foreach (var key in MonitorKeys.Percentiles)
         {
             Summary(key, 0, 0, 0, 0, percentiles: true);
+        }
+
+        foreach (var (key, value) in role.MonitorLines())
+        {
+            Line(key, value);
         }
 
         return text.ToString();
@@ -266,7 +285,7 @@ internal sealed class FourLetterWords(
 
     private string Configuration()
     {
-        return new StringBuilder()
+        var text = new StringBuilder()
             .Append(CultureInfo.InvariantCulture, $"clientPort={options.ClientPort}\n")
             .Append("secureClientPort=-1\n")
             .Append(CultureInfo.InvariantCulture, $"dataDir={dataDirectory}\n")
@@ -278,8 +297,28 @@ internal sealed class FourLetterWords(
             .Append(CultureInfo.InvariantCulture, $"minSessionTimeout={options.EffectiveMinSessionTimeout}\n")
             .Append(CultureInfo.InvariantCulture, $"maxSessionTimeout={options.EffectiveMaxSessionTimeout}\n")
             .Append("clientPortListenBacklog=-1\n")
-            .Append(CultureInfo.InvariantCulture, $"serverId={options.ServerId}\n")
-            .ToString();
+            .Append(CultureInfo.InvariantCulture, $"serverId={options.ServerId}\n");
+        if (options.Servers.FirstOrDefault(s => s.Id == options.ServerId) is { } self)
+        {
+            // QuorumPeerConfig's quorum part, as an ensemble member of ZooKeeper 3.8 prints it.
+            text.Append(CultureInfo.InvariantCulture, $"initLimit={options.InitLimit}\n")
+                .Append(CultureInfo.InvariantCulture, $"syncLimit={options.SyncLimit}\n")
+                .Append("electionAlg=3\n")
+                .Append(CultureInfo.InvariantCulture, $"electionPort={self.ElectionPort}\n")
+                .Append(CultureInfo.InvariantCulture, $"quorumPort={self.QuorumPort}\n")
+                .Append("peerType=0\n")
+                .Append("membership: \n");
+            foreach (var server in options.Servers)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"server.{server.Id}={server.Host}:{server.QuorumPort}:{server.ElectionPort}:participant");
+                // Only this member's client address is known here, as with a static zoo.cfg.
+                text.Append(server == self ? $";{options.ClientPortAddress ?? "0.0.0.0"}:{options.ClientPort.ToString(CultureInfo.InvariantCulture)}\n" : "\n");
+            }
+
+            text.Append("version=0\n");
+        }
+
+        return text.ToString();
     }
 
     /// <summary>Environment.list: the version first (clients parse it), then the host.</summary>

@@ -4,7 +4,10 @@ using ZkFire.ZooKeeper.Server.Sessions;
 
 namespace ZkFire.ZooKeeper.Server.Network;
 
-/// <summary>What every connection of the client port shares.</summary>
+/// <summary>
+/// What the connections of one serving period share (a standalone member has one period; an ensemble member one per
+/// leader it serves under). When the period ends, <see cref="Stopping"/> closes all of them.
+/// </summary>
 internal sealed class ServerContext(
     ZooKeeperServerOptions options,
     RequestProcessor processor,
@@ -12,7 +15,8 @@ internal sealed class ServerContext(
     ServerStats stats,
     TimeProvider time,
     FourLetterWords fourLetterWords,
-    ILogger logger)
+    ILogger logger,
+    CancellationToken stopping)
 {
     public ZooKeeperServerOptions Options { get; } = options;
 
@@ -27,6 +31,8 @@ internal sealed class ServerContext(
     public ILogger Logger { get; } = logger;
 
     public FourLetterWords FourLetterWords { get; } = fourLetterWords;
+
+    public CancellationToken Stopping { get; } = stopping;
 
     /// <summary>Queues work that must not be lost while the server runs, and is moot once it stops.</summary>
     public async ValueTask EnqueueQuietlyAsync(Work work, CancellationToken serverStopping)

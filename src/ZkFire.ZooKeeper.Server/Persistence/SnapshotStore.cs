@@ -140,6 +140,25 @@ public sealed class SnapshotStore
         return oldestRetained;
     }
 
+    /// <summary>The zxid of the newest snapshot file (unverified), or 0.</summary>
+    public long LatestZxid() => ListNewestFirst() is [var newest, ..] ? newest.Zxid : 0;
+
+    /// <summary>
+    /// Deletes the snapshots whose zxid <paramref name="doomed"/> selects: those above a leader's TRUNC point, or
+    /// every older one once a leader's SNAP replaced the history.
+    /// </summary>
+    public void Delete(Func<long, bool> doomed)
+    {
+        ArgumentNullException.ThrowIfNull(doomed);
+        foreach (var (zxid, path) in ListNewestFirst().Where(snapshot => doomed(snapshot.Zxid)))
+        {
+            File.Delete(path);
+            PersistenceLog.SnapshotPurged(_logger, path);
+        }
+
+        DirectorySync.Flush(_directory);
+    }
+
     internal static string FileName(long zxid) => FilePrefix + zxid.ToString("x16", CultureInfo.InvariantCulture);
 
     private static bool TryParseName(string name, out long zxid)

@@ -10,13 +10,23 @@ internal sealed partial class RequestProcessor
 {
     private void Packet(PacketWork packet)
     {
-        var (channel, header, body, _) = packet;
-        if (channel.SessionId == 0)
+        if (packet.Channel.SessionId == 0)
         {
             // ZooKeeper reads nothing from a connection until its session is established.
             return;
         }
 
+        if (Leader is not null && Follow(packet))
+        {
+            return;
+        }
+
+        Dispatch(packet);
+    }
+
+    private void Dispatch(PacketWork packet)
+    {
+        var (channel, header, body, _) = packet;
         var caller = new Caller(channel.SessionId, channel.AuthIds);
         switch (header.Type)
         {
@@ -134,6 +144,13 @@ internal sealed partial class RequestProcessor
     {
         var header = packet.Header;
         var (result, err, type) = Write(packet.Channel.SessionId, header.Xid, header.Type, prepare);
+        ReplyToWrite(packet, result, err, type);
+    }
+
+    /// <summary>The reply to a write whose transaction was applied (here, or on a follower once it was committed).</summary>
+    private void ReplyToWrite(PacketWork packet, TxnResult result, ErrorCode err, OpCode type)
+    {
+        var header = packet.Header;
         var reply = new ReplyHeader(header.Xid, tree.LastProcessedZxid, err);
         var frame = type switch
         {

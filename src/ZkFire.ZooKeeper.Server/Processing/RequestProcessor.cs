@@ -12,10 +12,15 @@ namespace ZkFire.ZooKeeper.Server.Processing;
 /// <summary>
 /// The single request thread: every request, in arrival order, is validated, turned into a transaction when it writes
 /// (logged, then applied to the data tree) or answered from the tree when it reads, and its outputs (watch events
-/// first, then the reply) pass through the <see cref="DurabilityGate"/>. One thread makes the order of zxids, replies
-/// and events the order of arrival without any locking of the tree; the stages (prepare, log, apply, reply) stay
-/// separate methods so a quorum can later put a proposal/commit step between prepare and apply.
+/// first, then the reply) pass through the <see cref="CommitGate"/>. One thread makes the order of zxids, replies
+/// and events the order of arrival without any locking of the tree.
 /// </summary>
+/// <remarks>
+/// In an ensemble the leader works the same way, applying each transaction as soon as it is logged and proposed: the
+/// gate holds every output until a quorum has the transaction, and a member that stops leading rebuilds its tree from
+/// its log, so nothing uncommitted is ever seen outside. A follower forwards writes to the leader and applies what the
+/// leader commits (RequestProcessor.Follower.cs).
+/// </remarks>
 internal sealed partial class RequestProcessor
 {
     /// <summary>
@@ -30,7 +35,8 @@ internal sealed partial class RequestProcessor
     private readonly DataTree tree;
     private readonly TransactionLog log;
     private readonly SessionTracker sessions;
-    private readonly DurabilityGate gate;
+    private readonly CommitGate gate;
+    private readonly LogFlusher flusher;
     private readonly TxnPreparer preparer;
     private readonly AuthProviders schemes;
     private readonly ZooKeeperServerOptions options;
@@ -48,7 +54,8 @@ internal sealed partial class RequestProcessor
         DataTree tree,
         TransactionLog log,
         SessionTracker sessions,
-        DurabilityGate gate,
+        CommitGate gate,
+        LogFlusher flusher,
         ZooKeeperServerOptions options,
         ServerStats stats,
         TimeProvider time,
@@ -58,6 +65,7 @@ internal sealed partial class RequestProcessor
         this.log = log;
         this.sessions = sessions;
         this.gate = gate;
+        this.flusher = flusher;
         this.options = options;
         this.stats = stats;
         this.time = time;
@@ -69,6 +77,12 @@ internal sealed partial class RequestProcessor
 
     /// <summary>Called on the request thread after every logged transaction (the snapshot policy).</summary>
     public Action? Committed { get; set; }
+
+    /// <summary>An ensemble's leader: called on the request thread with every transaction it logs, to propose it.</summary>
+    public Action<long, byte[]>? Proposed { get; set; }
+
+    /// <summary>The zxid the next transaction follows (a new leader starts its epoch's counter at zero).</summary>
+    public void StartEpoch(long epoch) => Interlocked.Exchange(ref lastZxid, epoch << 32);
 
     /// <summary>The zxid of the last transaction (written by the request thread, read by the four-letter words).</summary>
     public long LastZxid => Interlocked.Read(ref lastZxid);
@@ -147,6 +161,18 @@ internal sealed partial class RequestProcessor
             case InspectWork inspect:
                 inspect.Action();
                 break;
+            case CommittedWork committed:
+                ApplyCommitted(committed.Header, committed.Txn);
+                break;
+            case RevalidatedWork revalidated:
+                Revalidated(revalidated.SessionId, revalidated.Valid);
+                break;
+            case SyncedWork synced:
+                Synced(synced.SessionId, synced.Xid);
+                break;
+            case RemoteSessionWork remote:
+                CreateRemoteSession(remote.SessionId, remote.Timeout);
+                break;
             default:
                 throw new InvalidOperationException($"Unknown work {work.GetType().Name}.");
         }
@@ -167,39 +193,57 @@ internal sealed partial class RequestProcessor
         }
 
         var timeout = Math.Clamp(request.Timeout, options.EffectiveMinSessionTimeout, options.EffectiveMaxSessionTimeout);
-        // A standalone member is never read-only; the flag is echoed only to clients that sent one.
+        // This member is never read-only; the flag is echoed only to clients that sent one.
         bool? readOnly = request.ReadOnly is null ? null : false;
-        if (request.SessionId == 0)
-        {
-            var session = sessions.CreateSession(timeout);
-            channel.AttachSession(session.Id, timeout);
-            owners[session.Id] = channel;
-            Write(session.Id, 0, OpCode.CreateSession, _ => new PreparedTxn(OpCode.CreateSession, new CreateSessionTxn(timeout)));
-            LogSessionCreated(logger, session.Id, timeout, channel.RemoteAddress);
-            Send(channel, Frames.Record(new ConnectResponse(0, timeout, session.Id, sessions.Password(session.Id), readOnly)));
-            return;
-        }
-
         var id = request.SessionId;
-        // ZooKeeper closes the session's current connection before it checks the password.
-        if (owners.Remove(id, out var previous))
+        if (id != 0 && owners.Remove(id, out var previous))
         {
+            // ZooKeeper closes the session's current connection before it checks the password.
             Send(previous, null, close: true);
         }
 
-        if (sessions.CheckPassword(id, request.Passwd) && sessions.Touch(id, timeout))
+        if (Leader is not null)
         {
-            channel.AttachSession(id, timeout);
-            owners[id] = channel;
-            LogSessionResumed(logger, id, channel.RemoteAddress);
-            Send(channel, Frames.Record(new ConnectResponse(0, timeout, id, sessions.Password(id), readOnly)));
+            FollowerConnect(channel, id, request.Passwd, timeout, readOnly);
+            return;
+        }
+
+        if (id == 0)
+        {
+            var session = sessions.CreateSession(timeout);
+            Write(session.Id, 0, OpCode.CreateSession, _ => new PreparedTxn(OpCode.CreateSession, new CreateSessionTxn(timeout)));
+            AcceptSession(channel, session.Id, timeout, readOnly);
+        }
+        else if (sessions.CheckPassword(id, request.Passwd) && sessions.Touch(id, timeout))
+        {
+            AcceptSession(channel, id, timeout, readOnly);
         }
         else
         {
-            // Timeout 0 and session 0 tell the client its session expired; then the connection closes.
-            LogSessionRefused(logger, id, channel.RemoteAddress);
-            Send(channel, Frames.Record(new ConnectResponse(0, 0, 0, new byte[16], readOnly)), close: true);
+            RefuseSession(channel, id, readOnly);
         }
+    }
+
+    private void AcceptSession(IClientChannel channel, long sessionId, int timeout, bool? readOnly)
+    {
+        channel.AttachSession(sessionId, timeout);
+        owners[sessionId] = channel;
+        LogSessionEstablished(logger, sessionId, timeout, channel.RemoteAddress);
+        Send(channel, Frames.Record(new ConnectResponse(0, timeout, sessionId, sessions.Password(sessionId), readOnly)));
+    }
+
+    private void RefuseSession(IClientChannel channel, long sessionId, bool? readOnly)
+    {
+        // Timeout 0 and session 0 tell the client its session expired; then the connection closes.
+        LogSessionRefused(logger, sessionId, channel.RemoteAddress);
+        Send(channel, Frames.Record(new ConnectResponse(0, 0, 0, new byte[16], readOnly)), close: true);
+    }
+
+    /// <summary>The leader: a follower's client gets a new session; the follower answers it once this commits.</summary>
+    private void CreateRemoteSession(long sessionId, int timeout)
+    {
+        sessions.Track(sessionId, timeout);
+        Write(sessionId, 0, OpCode.CreateSession, _ => new PreparedTxn(OpCode.CreateSession, new CreateSessionTxn(timeout)));
     }
 
     /// <summary>The session's deadline passed: its closeSession deletes its ephemerals, then its connection closes.</summary>
@@ -255,11 +299,22 @@ internal sealed partial class RequestProcessor
     /// <summary>Appends to the log, applies to the tree and queues the watch events the change fires.</summary>
     private TxnResult Commit(TxnHeader header, object txn)
     {
-        log.Append(header.Zxid, TxnCodec.Serialize(header, txn));
+        var bytes = TxnCodec.Serialize(header, txn);
+        log.Append(header.Zxid, bytes);
         Interlocked.Exchange(ref lastZxid, header.Zxid);
-        gate.Appended();
+        // Proposed before the flush can count the leader's own acknowledgement, so every learner has the proposal
+        // queued before it can be committed.
+        Proposed?.Invoke(header.Zxid, bytes);
+        flusher.Appended();
+        gate.Appended(header.Zxid);
+        return Apply(header, txn, replaying: false);
+    }
+
+    /// <summary>Applies a logged transaction to the tree and queues the watch events it fires.</summary>
+    private TxnResult Apply(TxnHeader header, object? txn, bool replaying)
+    {
         notifications.Clear();
-        var result = tree.Apply(header, txn, notifications);
+        var result = tree.Apply(header, txn, notifications, replaying);
         LogApplied(logger, header.Type, header.Zxid, header.ClientId, result.Err, notifications.Count);
         SendNotifications();
         Committed?.Invoke();
@@ -288,10 +343,7 @@ internal sealed partial class RequestProcessor
     private static partial void LogClientAhead(ILogger logger, System.Net.IPAddress address, long seen, long ours);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Session 0x{SessionId:x} established with timeout {Timeout} ms for {Address}")]
-    private static partial void LogSessionCreated(ILogger logger, long sessionId, int timeout, System.Net.IPAddress address);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Session 0x{SessionId:x} resumed from {Address}")]
-    private static partial void LogSessionResumed(ILogger logger, long sessionId, System.Net.IPAddress address);
+    private static partial void LogSessionEstablished(ILogger logger, long sessionId, int timeout, System.Net.IPAddress address);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Invalid session 0x{SessionId:x} from {Address}: wrong password or expired")]
     private static partial void LogSessionRefused(ILogger logger, long sessionId, System.Net.IPAddress address);

@@ -18,6 +18,7 @@ internal sealed class SessionTracker
     private readonly TimeProvider time;
     private readonly byte[] secret;
     private readonly long origin;
+    private Dictionary<long, int>? touched;
     private long nextSessionId;
 
     /// <param name="tickTime">The expiry granularity in milliseconds.</param>
@@ -104,7 +105,36 @@ internal sealed class SessionTracker
             }
 
             expiry.Update(id, timeout, Now);
+            touched?.TryAdd(id, timeout);
             return true;
+        }
+    }
+
+    /// <summary>
+    /// From now on, remembers which sessions were touched so that <see cref="DrainTouched"/> can report them: an
+    /// ensemble's follower tells its leader, which alone expires sessions.
+    /// </summary>
+    public void RecordTouches()
+    {
+        lock (gate)
+        {
+            touched ??= [];
+        }
+    }
+
+    /// <summary>The sessions touched since the last call, with their timeouts.</summary>
+    public IReadOnlyList<(long SessionId, int Timeout)> DrainTouched()
+    {
+        lock (gate)
+        {
+            if (touched is null || touched.Count == 0)
+            {
+                return [];
+            }
+
+            var drained = touched.Select(t => (t.Key, t.Value)).ToList();
+            touched.Clear();
+            return drained;
         }
     }
 

@@ -9,9 +9,9 @@ public sealed class SessionTests(ITestOutputHelper output)
     [Fact]
     public async Task An_expired_session_loses_its_ephemerals_and_its_connection()
     {
-        // tickTime 100: the shortest timeout is 200 ms.
+        // tickTime 100; a 1 s timeout leaves a loaded test machine time to create the node before the session expires.
         await using var server = await TestServer.StartAsync(o => o.TickTime = 100, output);
-        await using var owner = await server.ConnectAsync(timeout: 200);
+        await using var owner = await server.ConnectAsync(timeout: 1000);
         await using var watcher = await server.ConnectAsync();
         await owner.CreateAsync("/e", mode: CreateMode.Ephemeral);
         await watcher.ExistsAsync("/e", watch: true);

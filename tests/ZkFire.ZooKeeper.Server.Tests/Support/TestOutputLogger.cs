@@ -4,7 +4,9 @@ using Xunit.Abstractions;
 namespace ZkFire.ZooKeeper.Server.Tests.Support;
 
 /// <summary>Sends the server's log to a test's output, which xunit shows when the test fails.</summary>
-internal sealed class TestOutputLoggerFactory(ITestOutputHelper output) : ILoggerFactory
+/// <param name="prefix">Starts every line (which member of an ensemble logged it).</param>
+/// <param name="minimum">Less important entries are left out (an ensemble under faults logs a lot).</param>
+internal sealed class TestOutputLoggerFactory(ITestOutputHelper output, string prefix = "", LogLevel minimum = LogLevel.Trace) : ILoggerFactory
 {
     private readonly long started = Environment.TickCount64;
 
@@ -22,10 +24,15 @@ internal sealed class TestOutputLoggerFactory(ITestOutputHelper output) : ILogge
     {
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Trace;
+        public bool IsEnabled(LogLevel logLevel) => factory.IsEnabled(logLevel);
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
+            if (!IsEnabled(logLevel))
+            {
+                return;
+            }
+
             try
             {
                 factory.Write($"{Environment.TickCount64 - factory.started,6} {logLevel,-11} {category}: {formatter(state, exception)}{(exception is null ? "" : " " + exception)}");
@@ -37,5 +44,7 @@ internal sealed class TestOutputLoggerFactory(ITestOutputHelper output) : ILogge
         }
     }
 
-    private void Write(string line) => output.WriteLine(line);
+    private bool IsEnabled(LogLevel logLevel) => logLevel >= minimum;
+
+    private void Write(string line) => output.WriteLine(prefix + line);
 }

@@ -126,6 +126,8 @@ internal sealed class SimulatedConnection
                 cancellationToken.ThrowIfCancellationRequested();
             }
 
+            await connection.network.WaitReachableAsync(PeerId, owner.MemberId, connection.broken.Task, cancellationToken).ConfigureAwait(false);
+
             // What was in flight when the link broke is lost with it.
             ThrowIfUnusable();
             return QuorumMessage.Parser.ParseFrom(frame.Bytes);

@@ -22,6 +22,7 @@ internal sealed class SimulatedNetwork
     private readonly HashSet<(long From, long To)> cuts = [];
     private readonly HashSet<long> isolated = [];
     private readonly HashSet<SimulatedConnection> connections = [];
+    private TaskCompletionSource healed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private NetworkFaults faults;
     private long electionDelivered;
     private long electionDropped;
@@ -95,8 +96,13 @@ internal sealed class SimulatedNetwork
         transport?.Kill();
     }
 
-    /// <summary>Cuts every path between the two sides, both ways, until <see cref="Heal"/>.</summary>
-    public void Partition(IEnumerable<long> sideA, IEnumerable<long> sideB)
+    /// <summary>
+    /// Cuts every path between the two sides, both ways, until <see cref="Heal"/>. Links across the cut break at once
+    /// (as if each end got a reset); with <paramref name="breakLinks"/> false they go silent instead, as in a real
+    /// partition: what is sent waits (until the buffer is full) and arrives only after the heal, so members notice
+    /// only by their own timeouts.
+    /// </summary>
+    public void Partition(IEnumerable<long> sideA, IEnumerable<long> sideB, bool breakLinks = true)
     {
         var b = sideB.ToList();
         lock (gate)
@@ -111,42 +117,51 @@ internal sealed class SimulatedNetwork
             }
         }
 
-        BreakUnreachable();
+        Changed(breakLinks);
     }
 
     /// <summary>
     /// Messages from <paramref name="from"/> to <paramref name="to"/> are lost until <see cref="Heal"/>; the other
-    /// way still carries election messages. Links need both ways (TCP does), so theirs break.
+    /// way still carries election messages. Links between the two break (TCP needs both ways) or, with
+    /// <paramref name="breakLinks"/> false, stall one way.
     /// </summary>
-    public void Cut(long from, long to)
+    public void Cut(long from, long to, bool breakLinks = true)
     {
         lock (gate)
         {
             cuts.Add((from, to));
         }
 
-        BreakUnreachable();
+        Changed(breakLinks);
     }
 
-    /// <summary>Cuts the member off from every other, including members that join later, until <see cref="Heal"/>.</summary>
-    public void Isolate(long memberId)
+    /// <summary>
+    /// Cuts the member off from every other, including members that join later, until <see cref="Heal"/>; its links
+    /// break or, with <paramref name="breakLinks"/> false, go silent.
+    /// </summary>
+    public void Isolate(long memberId, bool breakLinks = true)
     {
         lock (gate)
         {
             isolated.Add(memberId);
         }
 
-        BreakUnreachable();
+        Changed(breakLinks);
     }
 
-    /// <summary>Removes every cut and isolation; broken links stay broken (members reconnect).</summary>
+    /// <summary>Removes every cut and isolation; broken links stay broken (members reconnect), silent ones resume.</summary>
     public void Heal()
     {
+        TaskCompletionSource previous;
         lock (gate)
         {
             cuts.Clear();
             isolated.Clear();
+            previous = healed;
+            healed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }
+
+        previous.TrySetResult();
     }
 
     /// <summary>Breaks every link between the two members; returns how many broke.</summary>
@@ -238,6 +253,31 @@ internal sealed class SimulatedNetwork
         }
     }
 
+    /// <summary>Waits while the path from one member to another is cut (a silent partition holds link messages).</summary>
+    internal async ValueTask WaitReachableAsync(long from, long to, Task broken, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task heal;
+            lock (gate)
+            {
+                if (CanReach(from, to))
+                {
+                    return;
+                }
+
+                heal = healed.Task;
+            }
+
+            await Task.WhenAny(heal, broken, Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            if (broken.IsCompleted)
+            {
+                return;
+            }
+        }
+    }
+
     internal void Died(SimulatedTransport transport) => BreakWhere(c => c.Connector == transport || c.Acceptor == transport);
 
     private void Deliver(long from, long to, byte[] bytes)
@@ -271,8 +311,13 @@ internal sealed class SimulatedNetwork
     private bool CanReach(long from, long to) =>
         from != to && !isolated.Contains(from) && !isolated.Contains(to) && !cuts.Contains((from, to));
 
-    private void BreakUnreachable() =>
-        BreakWhere(c => !CanReach(c.Connector.MemberId, c.Acceptor.MemberId) || !CanReach(c.Acceptor.MemberId, c.Connector.MemberId));
+    private void Changed(bool breakLinks)
+    {
+        if (breakLinks)
+        {
+            BreakWhere(c => !CanReach(c.Connector.MemberId, c.Acceptor.MemberId) || !CanReach(c.Acceptor.MemberId, c.Connector.MemberId));
+        }
+    }
 
     private int BreakWhere(Func<SimulatedConnection, bool> predicate)
     {

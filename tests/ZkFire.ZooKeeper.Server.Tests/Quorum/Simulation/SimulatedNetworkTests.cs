@@ -214,6 +214,43 @@ public sealed class SimulatedNetworkTests
     }
 
     [Fact]
+    public async Task A_silent_partition_holds_link_messages_until_healed()
+    {
+        var net = new SimulatedNetwork(1);
+        var (one, two) = await StartPairAsync(net);
+        await using var learner = await one.ConnectAsync(2, CancellationToken.None);
+        await using var leader = await ReadAsync(two.AcceptedLearners);
+
+        net.Partition([1], [2], breakLinks: false);
+        await learner.SendAsync(Proposal(1), CancellationToken.None);
+        var receiving = leader.ReceiveAsync(Timeout()).AsTask();
+        await Task.Delay(50);
+
+        Assert.False(receiving.IsCompleted);
+        Assert.Single(net.OpenLinks());
+        await Assert.ThrowsAsync<IOException>(() => one.ConnectAsync(2, CancellationToken.None));
+
+        net.Heal();
+        Assert.Equal(1, (await receiving.WaitAsync(Patience)).Proposal.Zxid);
+    }
+
+    [Fact]
+    public async Task A_silent_link_still_breaks_when_asked()
+    {
+        var net = new SimulatedNetwork(1);
+        var (one, two) = await StartPairAsync(net);
+        await using var learner = await one.ConnectAsync(2, CancellationToken.None);
+        await using var leader = await ReadAsync(two.AcceptedLearners);
+        net.Isolate(2, breakLinks: false);
+        await learner.SendAsync(Proposal(1), CancellationToken.None);
+        var receiving = leader.ReceiveAsync(Timeout()).AsTask();
+
+        net.BreakLinks(2);
+
+        await Assert.ThrowsAsync<IOException>(() => receiving.WaitAsync(Patience));
+    }
+
+    [Fact]
     public async Task A_one_way_cut_loses_messages_one_way_only()
     {
         var net = new SimulatedNetwork(1);

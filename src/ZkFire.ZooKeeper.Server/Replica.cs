@@ -1,0 +1,191 @@
+using Microsoft.Extensions.Logging;
+using ZkFire.Jute;
+using ZkFire.ZooKeeper.Server.Data;
+using ZkFire.ZooKeeper.Server.Maintenance;
+using ZkFire.ZooKeeper.Server.Network;
+using ZkFire.ZooKeeper.Server.Persistence;
+using ZkFire.ZooKeeper.Server.Processing;
+using ZkFire.ZooKeeper.Server.Sessions;
+using ZkFire.ZooKeeper.Server.Watches;
+
+namespace ZkFire.ZooKeeper.Server;
+
+/// <summary>
+/// One period of serving clients: the tree and sessions recovered from dataDir when it begins (newest valid snapshot,
+/// then the log after it), the request thread, the log flusher and the maintenance loops. A standalone member has one
+/// period; an ensemble member starts one each time it leads or follows, and ends it (discarding the in-memory state,
+/// whose uncommitted part must not survive) when it loses its leader or its quorum.
+/// </summary>
+internal sealed partial class Replica : IAsyncDisposable
+{
+    private readonly ZooKeeperServerOptions options;
+    private readonly TimeProvider time;
+    private readonly ILoggerFactory loggerFactory;
+    private readonly ILogger logger;
+    private readonly Action<Exception> fail;
+    private readonly CancellationTokenSource stopping;
+    private readonly List<Task> loops = [];
+    /// <param name="member">What outlives the period.</param>
+    /// <param name="serverStopping">Ends the period when the server stops.</param>
+    /// <param name="onFlushed">
+    /// Where flushed zxids go in an ensemble (a leader counts them as its own acknowledgement, a follower sends them
+    /// to its leader); null for a standalone member, for which flushed means committed.
+    /// </param>
+    /// <param name="follower">
+    /// A follower's tree holds only committed transactions, so its snapshots need only be durable; a leader's and a
+    /// standalone member's snapshots wait for the commit of everything they may hold.
+    /// </param>
+    public Replica(MemberState member, CancellationToken serverStopping, Action<long>? onFlushed = null, bool follower = false)
+    {
+        options = member.Options;
+        time = member.Time;
+        loggerFactory = member.LoggerFactory;
+        fail = member.Fail;
+        var log = member.Log;
+        Log = log;
+        Stats = member.Stats;
+        logger = loggerFactory.CreateLogger<Replica>();
+        stopping = CancellationTokenSource.CreateLinkedTokenSource(serverStopping);
+        (Tree, RestoredSessions) = Recover(member.Snapshots, log, logger);
+        Sessions = new SessionTracker(options.TickTime, options.ServerId, member.Secret.Value, time);
+        foreach (var (id, timeout) in RestoredSessions)
+        {
+            // A session that was alive gets a full timeout from now before its ephemerals go.
+            Sessions.Track(id, timeout);
+        }
+
+        // Everything recovered is on disk; for a standalone member that is what committed means.
+        Gate = new CommitGate(Math.Max(Tree.LastProcessedZxid, log.LastZxid));
+        Flusher = new LogFlusher(log, onFlushed ?? Gate.CommitThrough, fail, loggerFactory.CreateLogger<LogFlusher>());
+        Processor = new RequestProcessor(Tree, log, Sessions, Gate, Flusher, options, Stats, time, loggerFactory.CreateLogger<RequestProcessor>());
+        Snapshotter = new Snapshotter(Tree, Sessions, log, member.Snapshots, follower ? Flusher.WhenFlushed : Gate.WhenCommitted, options, loggerFactory.CreateLogger<Snapshotter>())
+        {
+            Stopping = stopping.Token,
+        };
+        Processor.Committed = Snapshotter.Committed;
+    }
+
+    public DataTree Tree { get; }
+
+    public SessionTracker Sessions { get; }
+
+    public IReadOnlyDictionary<long, int> RestoredSessions { get; }
+
+    public CommitGate Gate { get; }
+
+    public LogFlusher Flusher { get; }
+
+    public RequestProcessor Processor { get; }
+
+    public Snapshotter Snapshotter { get; }
+
+    public TransactionLog Log { get; }
+
+    public ServerStats Stats { get; }
+
+    /// <summary>Cancelled when the period ends; every connection of the period closes with it.</summary>
+    public CancellationToken Stopping => stopping.Token;
+
+    /// <summary>The context client connections of this period share.</summary>
+    public ServerContext? Context { get; private set; }
+
+    /// <summary>Starts the request thread and the flusher.</summary>
+    public void Start()
+    {
+        var token = stopping.Token;
+        loops.Add(Watch(Flusher.RunAsync(token), "log flusher"));
+        loops.Add(Watch(Processor.RunAsync(token), "request thread"));
+    }
+
+    /// <summary>
+    /// Starts session expiry and the container reaper, which only the member that decides may run: a standalone
+    /// member, or an ensemble's leader once its epoch is established.
+    /// </summary>
+    public void StartOwnerDuties()
+    {
+        var token = stopping.Token;
+        loops.Add(Watch(Sessions.RunExpiryAsync(s => Processor.EnqueueAsync(new ExpireSessionWork(s.Id), token), token), "session expiry"));
+        loops.Add(Watch(new ContainerReaper(Processor, Tree, options, time, loggerFactory.CreateLogger<ContainerReaper>()).RunAsync(token), "container reaper"));
+    }
+
+    /// <summary>Opens the period to clients.</summary>
+    public void Serve(IServingRole role, Func<IReadOnlyCollection<ClientConnection>> connections, string dataDir, string logDir)
+    {
+        var words = new FourLetterWords(options, Processor, Sessions, Stats, Tree, role, connections, dataDir, logDir);
+        Context = new ServerContext(options, Processor, Sessions, Stats, time, words, loggerFactory.CreateLogger<ClientConnection>(), stopping.Token);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Context = null;
+        await stopping.CancelAsync();
+        await Task.WhenAll(loops).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await Snapshotter.Running.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        stopping.Dispose();
+    }
+
+    /// <summary>
+    /// The newest valid snapshot, then every logged transaction after it (tolerantly: the snapshot is fuzzy), keeping
+    /// the session table in step with createSession and closeSession.
+    /// </summary>
+    private static (DataTree Tree, Dictionary<long, int> Sessions) Recover(SnapshotStore snapshots, TransactionLog transactionLog, ILogger logger)
+    {
+        DataTree tree;
+        Dictionary<long, int> sessionTable;
+        long snapshotZxid = 0;
+        using (var snapshot = snapshots.OpenLatestValid())
+        {
+            if (snapshot is null)
+            {
+                (tree, sessionTable) = (new DataTree(), []);
+            }
+            else
+            {
+                (sessionTable, tree) = SnapshotContent.Read(snapshot.Content);
+                snapshotZxid = snapshot.Zxid;
+            }
+        }
+
+        var replayed = 0;
+        var ignored = new List<WatchNotification>();
+        foreach (var entry in transactionLog.ReadAfter(snapshotZxid))
+        {
+            var (header, txn) = TxnCodec.Deserialize(entry.Txn);
+            tree.Apply(header, txn, ignored, replaying: true);
+            ignored.Clear();
+            switch (txn)
+            {
+                case CreateSessionTxn create when header.Type == OpCode.CreateSession:
+                    sessionTable[header.ClientId] = create.Timeout;
+                    break;
+                case var _ when header.Type == OpCode.CloseSession:
+                    sessionTable.Remove(header.ClientId);
+                    break;
+            }
+
+            replayed++;
+        }
+
+        LogRecovered(logger, snapshotZxid, replayed, tree.LastProcessedZxid);
+        return (tree, sessionTable);
+    }
+
+    private async Task Watch(Task loop, string name)
+    {
+        try
+        {
+            await loop;
+        }
+        catch (Exception ex) when (!stopping.IsCancellationRequested)
+        {
+            LogLoopFailed(logger, ex, name);
+            fail(ex);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Recovered from the snapshot at zxid 0x{SnapshotZxid:x} and {Replayed} logged transactions, now at 0x{Zxid:x}")]
+    private static partial void LogRecovered(ILogger logger, long snapshotZxid, int replayed, long zxid);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "The {Loop} failed; the server stops")]
+    private static partial void LogLoopFailed(ILogger logger, Exception exception, string loop);
+}
