@@ -11,10 +11,10 @@ namespace ZkFire.ZooKeeper.Server.Tests.Quorum.Election;
 public sealed class FastLeaderElectionTests(ITestOutputHelper output)
 {
     /// <summary>
-    /// Far above what an election takes here (tens of milliseconds, a hundred or two with losses); room for the first
-    /// one's JIT on a busy machine, and short enough to catch an election that hangs on its re-sends.
+    /// Far above what an election takes here (tens of milliseconds, a hundred or two with losses; the log says): a
+    /// guard against a hung election, with room for the first one's JIT on a machine shared with builds.
     /// </summary>
-    private static readonly TimeSpan ElectionLimit = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan ElectionLimit = TimeSpan.FromSeconds(5);
 
     private readonly TestOutputLoggerFactory loggers = new(output);
 
@@ -61,7 +61,7 @@ public sealed class FastLeaderElectionTests(ITestOutputHelper output)
         // would make it leader, but the ensemble is running and it must join it.
         await ensemble.CrashAsync(1);
         var restarted = await ensemble.StartAsync(1);
-        var vote = await TimedAsync(restarted.LookForLeaderAsync(0x100000009, 1));
+        var vote = await WithinLimitAsync(restarted.LookForLeaderAsync(0x100000009, 1));
 
         Assert.Equal(3, vote.Leader);
         Assert.Equal(PeerState.Following, restarted.Election.State);
@@ -104,7 +104,7 @@ public sealed class FastLeaderElectionTests(ITestOutputHelper output)
 
         // Its next re-sent notification reaches the others, which answer with the leader they have.
         network.Heal();
-        var joined = await TimedAsync(silenced);
+        var joined = await WithinLimitAsync(silenced);
 
         Assert.Equal(2, joined.Leader);
         Assert.True(ensemble.IsSettled(out var leader));
@@ -122,7 +122,7 @@ public sealed class FastLeaderElectionTests(ITestOutputHelper output)
         // Member 1 votes for member 2 once and never again: member 2 must remember it for its election.
         one.SendElection(2, new Vote(2, 0x100000003, 1, 1).ToNotification(PeerState.Looking));
         await Task.Delay(50);
-        var vote = await TimedAsync(two.LookForLeaderAsync(0x100000003, 1));
+        var vote = await WithinLimitAsync(two.LookForLeaderAsync(0x100000003, 1));
 
         Assert.Equal(new Vote(2, 0x100000003, 1, 1), vote);
         Assert.Equal(PeerState.Leading, two.Election.State);
@@ -137,7 +137,7 @@ public sealed class FastLeaderElectionTests(ITestOutputHelper output)
         var two = await ensemble.StartAsync(2);
         var electing = two.LookForLeaderAsync(0x100000003, 1);
         one.SendElection(2, new Vote(2, 0x100000003, 1, 1).ToNotification(PeerState.Looking));
-        await TimedAsync(electing);
+        await WithinLimitAsync(electing);
         while (one.ElectionInbox.TryRead(out _))
         {
         }
@@ -254,14 +254,8 @@ public sealed class FastLeaderElectionTests(ITestOutputHelper output)
     }
 
     /// <summary>Runs the members' elections at once; each must finish within <see cref="ElectionLimit"/>.</summary>
-    private static async Task<Vote[]> ElectAsync(IEnumerable<(ElectionMember Member, (long Zxid, long Epoch) History)> members) =>
-        await Task.WhenAll(members.Select(m => TimedAsync(m.Member.LookForLeaderAsync(m.History.Zxid, m.History.Epoch))));
+    private static Task<Vote[]> ElectAsync(IEnumerable<(ElectionMember Member, (long Zxid, long Epoch) History)> members) =>
+        Task.WhenAll(members.Select(m => WithinLimitAsync(m.Member.LookForLeaderAsync(m.History.Zxid, m.History.Epoch))));
 
-    private static async Task<Vote> TimedAsync(Task<Vote> election)
-    {
-        var started = Stopwatch.GetTimestamp();
-        var vote = await election.WaitAsync(ElectionLimit);
-        Assert.InRange(Stopwatch.GetElapsedTime(started), TimeSpan.Zero, ElectionLimit);
-        return vote;
-    }
+    private static Task<Vote> WithinLimitAsync(Task<Vote> election) => election.WaitAsync(ElectionLimit);
 }
