@@ -10,6 +10,9 @@ using ZkFire.ZooKeeper.Server.Watches;
 
 namespace ZkFire.ZooKeeper.Server;
 
+/// <summary>What a member keeps in memory from one serving period to the next, so a role change need not reload dataDir.</summary>
+internal sealed record CarriedState(DataTree Tree, Dictionary<long, int> Sessions);
+
 /// <summary>
 /// One period of serving clients: the tree and sessions recovered from dataDir when it begins (newest valid snapshot,
 /// then the log after it), the request thread, the log flusher and the maintenance loops. A standalone member has one
@@ -35,7 +38,11 @@ internal sealed partial class Replica : IAsyncDisposable
     /// A follower's tree holds only committed transactions, so its snapshots need only be durable; a leader's and a
     /// standalone member's snapshots wait for the commit of everything they may hold.
     /// </param>
-    public Replica(MemberState member, CancellationToken serverStopping, Action<long>? onFlushed = null, bool follower = false)
+    /// <param name="carried">
+    /// The state a previous period of this member left in memory, valid while the log still holds everything it
+    /// applied; only the log after it is replayed. Null: recover from the newest snapshot.
+    /// </param>
+    public Replica(MemberState member, CancellationToken serverStopping, Action<long>? onFlushed = null, bool follower = false, CarriedState? carried = null)
     {
         options = member.Options;
         time = member.Time;
@@ -46,7 +53,7 @@ internal sealed partial class Replica : IAsyncDisposable
         Stats = member.Stats;
         logger = loggerFactory.CreateLogger<Replica>();
         stopping = CancellationTokenSource.CreateLinkedTokenSource(serverStopping);
-        (Tree, RestoredSessions) = Recover(member.Snapshots, log, logger);
+        (Tree, RestoredSessions) = carried is null ? Recover(member.Snapshots, log, logger) : CatchUp(carried.Tree, carried.Sessions, carried.Tree.LastProcessedZxid, log, logger);
         Sessions = new SessionTracker(options.TickTime, options.ServerId, member.Secret.Value, time);
         foreach (var (id, timeout) in RestoredSessions)
         {
@@ -115,6 +122,16 @@ internal sealed partial class Replica : IAsyncDisposable
         Context = new ServerContext(options, Processor, Sessions, Stats, time, words, loggerFactory.CreateLogger<ClientConnection>(), stopping.Token);
     }
 
+    /// <summary>
+    /// After <see cref="DisposeAsync"/>: the tree and sessions for the next period, without the watches of this
+    /// period's connections, which are all closed.
+    /// </summary>
+    public CarriedState Carry()
+    {
+        Tree.Watches.Clear();
+        return new CarriedState(Tree, new Dictionary<long, int>(Sessions.Snapshot()));
+    }
+
     public async ValueTask DisposeAsync()
     {
         Context = null;
@@ -124,31 +141,30 @@ internal sealed partial class Replica : IAsyncDisposable
         stopping.Dispose();
     }
 
-    /// <summary>
-    /// The newest valid snapshot, then every logged transaction after it (tolerantly: the snapshot is fuzzy), keeping
-    /// the session table in step with createSession and closeSession.
-    /// </summary>
+    /// <summary>The newest valid snapshot, then every logged transaction after it (tolerantly: the snapshot is fuzzy).</summary>
     private static (DataTree Tree, Dictionary<long, int> Sessions) Recover(SnapshotStore snapshots, TransactionLog transactionLog, ILogger logger)
     {
-        DataTree tree;
-        Dictionary<long, int> sessionTable;
-        long snapshotZxid = 0;
-        using (var snapshot = snapshots.OpenLatestValid())
+        using var snapshot = snapshots.OpenLatestValid();
+        if (snapshot is null)
         {
-            if (snapshot is null)
-            {
-                (tree, sessionTable) = (new DataTree(), []);
-            }
-            else
-            {
-                (sessionTable, tree) = SnapshotContent.Read(snapshot.Content);
-                snapshotZxid = snapshot.Zxid;
-            }
+            return CatchUp(new DataTree(), [], 0, transactionLog, logger);
         }
 
+        var (sessionTable, tree) = SnapshotContent.Read(snapshot.Content);
+        LogSnapshotLoaded(logger, snapshot.Zxid);
+        return CatchUp(tree, sessionTable, snapshot.Zxid, transactionLog, logger);
+    }
+
+    /// <summary>
+    /// Replays every logged transaction after <paramref name="from"/> (a snapshot's zxid, or the last one a carried
+    /// tree applied), keeping the session table in step with createSession and closeSession.
+    /// </summary>
+    private static (DataTree Tree, Dictionary<long, int> Sessions) CatchUp(
+        DataTree tree, Dictionary<long, int> sessionTable, long from, TransactionLog transactionLog, ILogger logger)
+    {
         var replayed = 0;
         var ignored = new List<WatchNotification>();
-        foreach (var entry in transactionLog.ReadAfter(snapshotZxid))
+        foreach (var entry in transactionLog.ReadAfter(from))
         {
             var (header, txn) = TxnCodec.Deserialize(entry.Txn);
             tree.Apply(header, txn, ignored, replaying: true);
@@ -166,7 +182,7 @@ internal sealed partial class Replica : IAsyncDisposable
             replayed++;
         }
 
-        LogRecovered(logger, snapshotZxid, replayed, tree.LastProcessedZxid);
+        LogCaughtUp(logger, from, replayed, tree.LastProcessedZxid);
         return (tree, sessionTable);
     }
 
@@ -183,8 +199,11 @@ internal sealed partial class Replica : IAsyncDisposable
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Recovered from the snapshot at zxid 0x{SnapshotZxid:x} and {Replayed} logged transactions, now at 0x{Zxid:x}")]
-    private static partial void LogRecovered(ILogger logger, long snapshotZxid, int replayed, long zxid);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Loaded the snapshot at zxid 0x{Zxid:x}")]
+    private static partial void LogSnapshotLoaded(ILogger logger, long zxid);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replayed {Replayed} logged transactions after 0x{From:x}, now at 0x{Zxid:x}")]
+    private static partial void LogCaughtUp(ILogger logger, long from, int replayed, long zxid);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "The {Loop} failed; the server stops")]
     private static partial void LogLoopFailed(ILogger logger, Exception exception, string loop);

@@ -245,19 +245,21 @@ public sealed class TransactionLog : IAsyncDisposable
 
     /// <summary>Every record with a zxid above <paramref name="zxid"/>, in order, for recovery.</summary>
     /// <remarks>Reads only what was durable when called; a record damaged since start-up throws <see cref="TransactionLogCorruptException"/>.</remarks>
-    public IEnumerable<LoggedTxn> ReadAfter(long zxid)
+    public IEnumerable<LoggedTxn> ReadAfter(long zxid) => Read(Files(), zxid, static reader => new LoggedTxn(reader.Zxid, reader.Payload.ToArray()));
+
+    /// <summary>The zxids of the flushed records above <paramref name="zxid"/>, in order, without copying their payloads.</summary>
+    public IEnumerable<long> ZxidsAfter(long zxid) => Read(Files(), zxid, static reader => reader.Zxid);
+
+    private (string Path, long FirstZxid, long Length)[] Files()
     {
-        (string Path, long FirstZxid, long Length)[] files;
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            files = [.. _files.Select(file => (file.Path, file.FirstZxid, file.Length))];
+            return [.. _files.Select(file => (file.Path, file.FirstZxid, file.Length))];
         }
-
-        return Read(files, zxid);
     }
 
-    private static IEnumerable<LoggedTxn> Read((string Path, long FirstZxid, long Length)[] files, long zxid)
+    private static IEnumerable<T> Read<T>((string Path, long FirstZxid, long Length)[] files, long zxid, Func<LogFileReader, T> select)
     {
         // A file holds only zxids below the next file's first, so every file before the last one starting at or
         // below zxid + 1 is skipped whole.
@@ -288,7 +290,7 @@ public sealed class TransactionLog : IAsyncDisposable
                 previous = reader.Zxid;
                 if (reader.Zxid > zxid)
                 {
-                    yield return new LoggedTxn(reader.Zxid, reader.Payload.ToArray());
+                    yield return select(reader);
                 }
             }
 

@@ -19,6 +19,7 @@ internal sealed partial class QuorumPeer : IAsyncDisposable
     private readonly EpochStore epochs;
     private readonly FastLeaderElection election;
     private Replica? current;
+    private CarriedState? carried;
 
     public QuorumPeer(MemberState member, IQuorumTransport transport, ILogger<QuorumPeer> logger)
     {
@@ -63,21 +64,26 @@ internal sealed partial class QuorumPeer : IAsyncDisposable
             {
                 var last = Math.Max(member.Log.LastZxid, member.Snapshots.LatestZxid());
                 var vote = await election.LookForLeaderAsync(last, epochs.Current, cancellationToken);
+                var leader = vote.Leader == member.Options.ServerId
+                    ? new Leader(member, epochs, transport, Open, carried, member.LoggerFactory.CreateLogger<Leader>())
+                    : null;
+                var follower = leader is null
+                    ? new Follower(member, epochs, transport, Open, carried, member.LoggerFactory.CreateLogger<Follower>())
+                    : null;
                 try
                 {
-                    if (vote.Leader == member.Options.ServerId)
-                    {
-                        await new Leader(member, epochs, transport, Open, member.LoggerFactory.CreateLogger<Leader>()).LeadAsync(cancellationToken);
-                    }
-                    else
-                    {
-                        await new Follower(member, epochs, transport, Open, member.LoggerFactory.CreateLogger<Follower>()).FollowAsync(vote.Leader, cancellationToken);
-                    }
+                    await (leader?.LeadAsync(cancellationToken) ?? follower!.FollowAsync(vote.Leader, cancellationToken));
                 }
                 catch (Exception ex) when (!cancellationToken.IsCancellationRequested
                                            && ex is IOException or TimeoutException or QuorumProtocolException or OperationCanceledException)
                 {
                     LogRoleEnded(logger, vote.Leader, ex.Message);
+                }
+                finally
+                {
+                    // A role change keeps the replica in memory instead of reloading dataDir (ZooKeeper keeps its
+                    // ZKDatabase likewise): the next period only replays what the log gained.
+                    carried = leader?.Carried ?? follower!.Carried;
                 }
             }
         }

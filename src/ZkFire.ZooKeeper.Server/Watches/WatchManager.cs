@@ -120,6 +120,16 @@ public sealed class WatchManager
     }
 
     /// <summary>Forgets every watch of a watcher (its connection closed).</summary>
+    /// <summary>Forgets every watch: their connections are gone (an ensemble member's serving period ended).</summary>
+    public void Clear()
+    {
+        lock (_lock)
+        {
+            _data.Clear();
+            _child.Clear();
+        }
+    }
+
     public void RemoveAll(IWatcher watcher)
     {
         lock (_lock)
@@ -226,6 +236,14 @@ public sealed class WatchManager
             _byPath.TryGetValue(path, out var watchers) && watchers.ContainsKey(watcher);
 
         public bool Watches(string path) => _byPath.TryGetValue(path, out var watchers) && watchers.Count > 0;
+
+        public void Clear()
+        {
+            _byPath.Clear();
+            _byWatcher.Clear();
+            _recursive = 0;
+            WatchCount = 0;
+        }
 
         public void RemoveAll(IWatcher watcher)
         {

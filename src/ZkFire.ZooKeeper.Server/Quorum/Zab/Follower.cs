@@ -26,8 +26,9 @@ internal sealed partial class Follower : IServingRole, ILeaderLink
     private readonly Channel<QuorumMessage> outgoing = Channel.CreateUnbounded<QuorumMessage>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Queue<(long Zxid, byte[] Txn)> uncommitted = new();
 
-    public Follower(MemberState member, EpochStore epochs, IQuorumTransport transport, Action<Replica?> open, ILogger logger)
+    public Follower(MemberState member, EpochStore epochs, IQuorumTransport transport, Action<Replica?> open, CarriedState? carried, ILogger logger)
     {
+        Carried = carried;
         this.member = member;
         this.epochs = epochs;
         this.transport = transport;
@@ -36,6 +37,12 @@ internal sealed partial class Follower : IServingRole, ILeaderLink
     }
 
     public string Mode => "follower";
+
+    /// <summary>
+    /// The in-memory state this member takes into its next period: the one it brought (dropped when the sync removes
+    /// something it applied), then this period's.
+    /// </summary>
+    public CarriedState? Carried { get; private set; }
 
     private TimeSpan InitTimeout => TimeSpan.FromMilliseconds((long)member.Options.TickTime * member.Options.InitLimit);
 
@@ -60,7 +67,12 @@ internal sealed partial class Follower : IServingRole, ILeaderLink
         await using var link = await ConnectAsync(leaderId, token);
         var synced = await SyncAsync(link, token);
 
-        var current = new Replica(member, token, onFlushed: zxid => outgoing.Writer.TryWrite(new QuorumMessage { Ack = new Ack { Zxid = zxid } }), follower: true);
+        var current = new Replica(
+            member,
+            token,
+            onFlushed: zxid => outgoing.Writer.TryWrite(new QuorumMessage { Ack = new Ack { Zxid = zxid } }),
+            follower: true,
+            carried: Carried);
         try
         {
             current.Sessions.RecordTouches();
@@ -85,6 +97,7 @@ internal sealed partial class Follower : IServingRole, ILeaderLink
             open(null);
             await cts.CancelAsync();
             await current.DisposeAsync();
+            Carried = current.Carry();
             // What was proposed and logged stays in the log (uncommitted, as in ZooKeeper); the next leader decides.
             await member.Log.FlushAsync(CancellationToken.None);
         }
@@ -180,15 +193,15 @@ internal sealed partial class Follower : IServingRole, ILeaderLink
     private (long Last, List<long> EpochEnds) History()
     {
         var ends = new List<long>();
-        foreach (var entry in member.Log.ReadAfter(0))
+        foreach (var zxid in member.Log.ZxidsAfter(0))
         {
-            if (ends.Count > 0 && Zxid.Epoch(ends[^1]) == Zxid.Epoch(entry.Zxid))
+            if (ends.Count > 0 && Zxid.Epoch(ends[^1]) == Zxid.Epoch(zxid))
             {
-                ends[^1] = entry.Zxid;
+                ends[^1] = zxid;
             }
             else
             {
-                ends.Add(entry.Zxid);
+                ends.Add(zxid);
             }
         }
 
@@ -203,14 +216,20 @@ internal sealed partial class Follower : IServingRole, ILeaderLink
     private async Task TruncateAsync(long zxid, CancellationToken cancellationToken)
     {
         var log = member.Log;
+        if (Carried is not null && Carried.Tree.LastProcessedZxid > zxid)
+        {
+            Carried = null;
+        }
+
         await log.FlushAsync(cancellationToken);
         log.TruncateAfter(zxid);
         member.Snapshots.Delete(snapshot => snapshot > zxid);
         var baseZxid = member.Snapshots.LatestZxid();
-        var covered = baseZxid == zxid || log.ReadAfter(baseZxid).Select(e => e.Zxid).DefaultIfEmpty(0).Max() == zxid;
+        var covered = baseZxid == zxid || log.ZxidsAfter(baseZxid).DefaultIfEmpty(0).Max() == zxid;
         if (!covered)
         {
             LogCannotTruncate(logger, zxid, baseZxid);
+            Carried = null;
             log.TruncateAfter(0);
             member.Snapshots.Delete(_ => true);
             throw new QuorumProtocolException($"The log cannot be truncated to 0x{zxid:x}; starting over from the leader's snapshot.");
@@ -242,6 +261,7 @@ internal sealed partial class Follower : IServingRole, ILeaderLink
         // Check it before anything on disk changes: a snapshot that does not load must not replace a history.
         content.Position = 0;
         _ = Maintenance.SnapshotContent.Read(content);
+        Carried = null;
         var zxid = first.Zxid;
         var log = member.Log;
         await log.FlushAsync(cancellationToken);

@@ -40,8 +40,9 @@ internal sealed partial class Leader : IServingRole
     private long minProposalSize = -1;
     private long maxProposalSize = -1;
 
-    public Leader(MemberState member, EpochStore epochs, IQuorumTransport transport, Action<Replica?> open, ILogger logger)
+    public Leader(MemberState member, EpochStore epochs, IQuorumTransport transport, Action<Replica?> open, CarriedState? carried, ILogger logger)
     {
+        Carried = carried;
         this.member = member;
         this.epochs = epochs;
         this.transport = transport;
@@ -52,6 +53,9 @@ internal sealed partial class Leader : IServingRole
     }
 
     public string Mode => "leader";
+
+    /// <summary>The in-memory state this member takes into its next period (the one it brought, until this one ends).</summary>
+    public CarriedState? Carried { get; private set; }
 
     public Replica Replica => replica ?? throw new InvalidOperationException("Not leading.");
 
@@ -73,7 +77,7 @@ internal sealed partial class Leader : IServingRole
         var token = cts.Token;
         var tracker = new AckTracker(quorumSize, Commit);
         acks = tracker;
-        var current = new Replica(member, token, onFlushed: zxid => tracker.Ack(myId, zxid));
+        var current = new Replica(member, token, onFlushed: zxid => tracker.Ack(myId, zxid), carried: Carried);
         replica = current;
         List<Task> handlers = [];
         try
@@ -125,6 +129,9 @@ internal sealed partial class Leader : IServingRole
 
             await Task.WhenAll(running).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             await current.DisposeAsync();
+            // Everything the tree applied is in the log (logged before applied), uncommitted proposals included;
+            // whoever leads next truncates those if it never had them, and then this state is dropped.
+            Carried = current.Carry();
             leading = null;
         }
     }

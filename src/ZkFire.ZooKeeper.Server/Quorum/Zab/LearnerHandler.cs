@@ -87,7 +87,7 @@ internal sealed partial class LearnerHandler(Leader leader, IPeerLink link, ILog
         var replica = leader.Replica;
         var log = replica.Log;
         await replica.Flusher.WhenFlushed(log.LastZxid).WaitAsync(cancellationToken);
-        var leaderLog = log.ReadAfter(0).Select(entry => entry.Zxid).ToList();
+        var leaderLog = log.ZxidsAfter(0).ToList();
         var plan = SyncPlan.Decide(leaderLog, leaderLog.Count > 0 ? leaderLog[^1] : 0, info.LastZxid, info.EpochEnds);
 
         // At one point of the request thread: from here on every proposal reaches this learner's queue, and the
