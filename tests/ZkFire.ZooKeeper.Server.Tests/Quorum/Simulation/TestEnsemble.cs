@@ -240,12 +240,28 @@ internal sealed class TestEnsemble : IAsyncDisposable
         member.Server = server;
     }
 
+    /// <summary>
+    /// Copies a running member's files one by one, so the copy must still be a state a crash could leave. The member
+    /// makes its log durable before anything that depends on it (the epoch files, the session key, a published
+    /// snapshot), so those are copied first and the log last: the copy may then hold a log newer than the rest, as
+    /// a crash between the two writes would, but never an epoch or snapshot that its log does not back.
+    /// </summary>
     private static void CopyDirectory(string from, string to)
     {
         Directory.CreateDirectory(to);
-        foreach (var file in Directory.GetFiles(from))
+        var files = Directory.GetFiles(from)
+            .OrderBy(file => Path.GetFileName(file).StartsWith("log.", StringComparison.Ordinal))
+            .ThenBy(file => file, StringComparer.Ordinal);
+        foreach (var file in files)
         {
-            File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
+            try
+            {
+                File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
+            }
+            catch (FileNotFoundException)
+            {
+                // Deleted meanwhile (a truncated or purged log file, a replaced snapshot): a crash would not have it either.
+            }
         }
 
         foreach (var directory in Directory.GetDirectories(from))
