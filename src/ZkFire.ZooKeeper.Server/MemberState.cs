@@ -22,4 +22,28 @@ internal sealed record MemberState(
 {
     /// <summary>A new serving period with the state recovered from dataDir.</summary>
     public Replica Recover(CancellationToken serverStopping) => new(this, serverStopping);
+
+    /// <summary>
+    /// Awaits a loop that must run until <paramref name="stopping"/>; if it ends with an error before that, the
+    /// member stops serving for good (<see cref="Fail"/>), as ZooKeeper exits when one of its threads dies.
+    /// </summary>
+    public async Task Supervise(Task loop, string name, ILogger logger, CancellationToken stopping)
+    {
+        try
+        {
+            await loop;
+        }
+        catch (Exception ex) when (!stopping.IsCancellationRequested)
+        {
+            SupervisionLog.LoopFailed(logger, ex, name);
+            Fail(ex);
+        }
+    }
+
+}
+
+internal static partial class SupervisionLog
+{
+    [LoggerMessage(Level = LogLevel.Critical, Message = "The {Loop} failed; the server stops")]
+    public static partial void LoopFailed(ILogger logger, Exception exception, string loop);
 }

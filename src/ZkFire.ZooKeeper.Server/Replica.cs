@@ -25,7 +25,7 @@ internal sealed partial class Replica : IAsyncDisposable
     private readonly TimeProvider time;
     private readonly ILoggerFactory loggerFactory;
     private readonly ILogger logger;
-    private readonly Action<Exception> fail;
+    private readonly MemberState member;
     private readonly CancellationTokenSource stopping;
     private readonly List<Task> loops = [];
     /// <param name="member">What outlives the period.</param>
@@ -47,7 +47,7 @@ internal sealed partial class Replica : IAsyncDisposable
         options = member.Options;
         time = member.Time;
         loggerFactory = member.LoggerFactory;
-        fail = member.Fail;
+        this.member = member;
         var log = member.Log;
         Log = log;
         Stats = member.Stats;
@@ -63,7 +63,7 @@ internal sealed partial class Replica : IAsyncDisposable
 
         // Everything recovered is on disk; for a standalone member that is what committed means.
         Gate = new CommitGate(Math.Max(Tree.LastProcessedZxid, log.LastZxid));
-        Flusher = new LogFlusher(log, onFlushed ?? Gate.CommitThrough, fail, loggerFactory.CreateLogger<LogFlusher>());
+        Flusher = new LogFlusher(log, onFlushed ?? Gate.CommitThrough, member.Fail, loggerFactory.CreateLogger<LogFlusher>());
         Processor = new RequestProcessor(Tree, log, Sessions, Gate, Flusher, options, Stats, time, loggerFactory.CreateLogger<RequestProcessor>());
         Snapshotter = new Snapshotter(Tree, Sessions, log, member.Snapshots, follower ? Flusher.WhenFlushed : Gate.WhenCommitted, options, loggerFactory.CreateLogger<Snapshotter>())
         {
@@ -100,8 +100,8 @@ internal sealed partial class Replica : IAsyncDisposable
     public void Start()
     {
         var token = stopping.Token;
-        loops.Add(Watch(Flusher.RunAsync(token), "log flusher"));
-        loops.Add(Watch(Processor.RunAsync(token), "request thread"));
+        loops.Add(member.Supervise(Flusher.RunAsync(token), "log flusher", logger, token));
+        loops.Add(member.Supervise(Processor.RunAsync(token), "request thread", logger, token));
     }
 
     /// <summary>
@@ -111,8 +111,8 @@ internal sealed partial class Replica : IAsyncDisposable
     public void StartOwnerDuties()
     {
         var token = stopping.Token;
-        loops.Add(Watch(Sessions.RunExpiryAsync(s => Processor.EnqueueAsync(new ExpireSessionWork(s.Id), token), token), "session expiry"));
-        loops.Add(Watch(new ContainerReaper(Processor, Tree, options, time, loggerFactory.CreateLogger<ContainerReaper>()).RunAsync(token), "container reaper"));
+        loops.Add(member.Supervise(Sessions.RunExpiryAsync(s => Processor.EnqueueAsync(new ExpireSessionWork(s.Id), token), token), "session expiry", logger, token));
+        loops.Add(member.Supervise(new ContainerReaper(Processor, Tree, options, time, loggerFactory.CreateLogger<ContainerReaper>()).RunAsync(token), "container reaper", logger, token));
     }
 
     /// <summary>Opens the period to clients.</summary>
@@ -186,25 +186,9 @@ internal sealed partial class Replica : IAsyncDisposable
         return (tree, sessionTable);
     }
 
-    private async Task Watch(Task loop, string name)
-    {
-        try
-        {
-            await loop;
-        }
-        catch (Exception ex) when (!stopping.IsCancellationRequested)
-        {
-            LogLoopFailed(logger, ex, name);
-            fail(ex);
-        }
-    }
-
     [LoggerMessage(Level = LogLevel.Information, Message = "Loaded the snapshot at zxid 0x{Zxid:x}")]
     private static partial void LogSnapshotLoaded(ILogger logger, long zxid);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Replayed {Replayed} logged transactions after 0x{From:x}, now at 0x{Zxid:x}")]
     private static partial void LogCaughtUp(ILogger logger, long from, int replayed, long zxid);
-
-    [LoggerMessage(Level = LogLevel.Critical, Message = "The {Loop} failed; the server stops")]
-    private static partial void LogLoopFailed(ILogger logger, Exception exception, string loop);
 }

@@ -108,7 +108,7 @@ public sealed partial class ZooKeeperServer : IAsyncDisposable
         {
             peer = new QuorumPeer(member, transport ?? new DotNettyQuorumTransport(options.ServerId, options.Servers, QuorumTransportOptions.From(options), loggerFactory), loggerFactory.CreateLogger<QuorumPeer>());
             await peer.StartAsync(cancellationToken);
-            loops.Add(Watch(peer.RunAsync(token), "quorum peer"));
+            loops.Add(member.Supervise(peer.RunAsync(token), "quorum peer", logger, token));
         }
 
         listener.Start(token);
@@ -166,19 +166,6 @@ public sealed partial class ZooKeeperServer : IAsyncDisposable
         stopping.Dispose();
     }
 
-    private async Task Watch(Task loop, string name)
-    {
-        try
-        {
-            await loop;
-        }
-        catch (Exception ex) when (!stopping.IsCancellationRequested)
-        {
-            LogLoopFailed(logger, ex, name);
-            Fail(ex);
-        }
-    }
-
     /// <summary>Stops serving for good: what could not be made durable or applied must not be acknowledged.</summary>
     private void Fail(Exception exception)
     {
@@ -198,7 +185,4 @@ public sealed partial class ZooKeeperServer : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Session 0x{SessionId:x} owns ephemerals but is unknown; closing it")]
     private static partial void LogOrphanedEphemerals(ILogger logger, long sessionId);
-
-    [LoggerMessage(Level = LogLevel.Critical, Message = "The {Loop} failed; the server stops")]
-    private static partial void LogLoopFailed(ILogger logger, Exception exception, string loop);
 }

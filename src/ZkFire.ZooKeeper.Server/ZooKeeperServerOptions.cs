@@ -108,6 +108,12 @@ public sealed class ZooKeeperServerOptions
     /// </summary>
     public TimeSpan QuorumConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>initLimit ticks: the time a learner has to connect to its leader and sync.</summary>
+    public TimeSpan InitTimeout => TimeSpan.FromMilliseconds((long)TickTime * InitLimit);
+
+    /// <summary>syncLimit ticks: the longest a leader and a follower may go without hearing from each other.</summary>
+    public TimeSpan SyncTimeout => TimeSpan.FromMilliseconds((long)TickTime * SyncLimit);
+
     public int EffectiveMinSessionTimeout => MinSessionTimeout ?? 2 * TickTime;
 
     public int EffectiveMaxSessionTimeout => MaxSessionTimeout ?? 20 * TickTime;

@@ -64,11 +64,12 @@ internal sealed partial class QuorumPeer : IAsyncDisposable
             {
                 var last = Math.Max(member.Log.LastZxid, member.Snapshots.LatestZxid());
                 var vote = await election.LookForLeaderAsync(last, epochs.Current, cancellationToken);
+                var context = new ZabContext(member, epochs, transport, Open);
                 var leader = vote.Leader == member.Options.ServerId
-                    ? new Leader(member, epochs, transport, Open, carried, member.LoggerFactory.CreateLogger<Leader>())
+                    ? new Leader(context, carried, member.LoggerFactory.CreateLogger<Leader>())
                     : null;
                 var follower = leader is null
-                    ? new Follower(member, epochs, transport, Open, carried, member.LoggerFactory.CreateLogger<Follower>())
+                    ? new Follower(context, carried, member.LoggerFactory.CreateLogger<Follower>())
                     : null;
                 try
                 {

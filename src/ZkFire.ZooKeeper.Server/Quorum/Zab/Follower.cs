@@ -26,13 +26,10 @@ internal sealed partial class Follower : IServingRole, ILeaderLink
     private readonly Channel<QuorumMessage> outgoing = Channel.CreateUnbounded<QuorumMessage>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Queue<(long Zxid, byte[] Txn)> uncommitted = new();
 
-    public Follower(MemberState member, EpochStore epochs, IQuorumTransport transport, Action<Replica?> open, CarriedState? carried, ILogger logger)
+    public Follower(ZabContext context, CarriedState? carried, ILogger logger)
     {
         Carried = carried;
-        this.member = member;
-        this.epochs = epochs;
-        this.transport = transport;
-        this.open = open;
+        (member, epochs, transport, open) = context;
         this.logger = logger;
     }
 
@@ -43,10 +40,6 @@ internal sealed partial class Follower : IServingRole, ILeaderLink
     /// something it applied), then this period's.
     /// </summary>
     public CarriedState? Carried { get; private set; }
-
-    private TimeSpan InitTimeout => TimeSpan.FromMilliseconds((long)member.Options.TickTime * member.Options.InitLimit);
-
-    private TimeSpan SyncTimeout => TimeSpan.FromMilliseconds((long)member.Options.TickTime * member.Options.SyncLimit);
 
     public IEnumerable<(string Key, object Value)> MonitorLines() => [];
 
@@ -106,7 +99,7 @@ internal sealed partial class Follower : IServingRole, ILeaderLink
     /// <summary>Connects to the leader, retrying for initLimit ticks: the leader may still be setting up.</summary>
     private async Task<IPeerLink> ConnectAsync(long leaderId, CancellationToken cancellationToken)
     {
-        var deadline = Environment.TickCount64 + (long)InitTimeout.TotalMilliseconds;
+        var deadline = Environment.TickCount64 + (long)member.Options.InitTimeout.TotalMilliseconds;
         while (true)
         {
             try
@@ -129,7 +122,7 @@ internal sealed partial class Follower : IServingRole, ILeaderLink
         info.EpochEnds.AddRange(epochEnds);
         await link.SendAsync(new QuorumMessage { LearnerInfo = info }, cancellationToken);
 
-        var epoch = (await ReceiveAsync(link, InitTimeout, cancellationToken)).LeaderInfo?.NewEpoch
+        var epoch = (await link.ReceiveWithinAsync(member.Options.InitTimeout, cancellationToken)).LeaderInfo?.NewEpoch
                     ?? throw new QuorumProtocolException("The leader did not propose an epoch.");
         if (epoch < epochs.Accepted)
         {
@@ -143,17 +136,17 @@ internal sealed partial class Follower : IServingRole, ILeaderLink
 
         await link.SendAsync(new QuorumMessage { AckEpoch = new AckEpoch { CurrentEpoch = epochs.Current, LastZxid = lastZxid } }, cancellationToken);
 
-        var message = await ReceiveAsync(link, InitTimeout, cancellationToken);
+        var message = await link.ReceiveWithinAsync(member.Options.InitTimeout, cancellationToken);
         switch (message.BodyCase)
         {
             case QuorumMessage.BodyOneofCase.Diff:
                 LogSync(logger, "DIFF", message.Diff.LastZxid);
-                message = await ReceiveAsync(link, InitTimeout, cancellationToken);
+                message = await link.ReceiveWithinAsync(member.Options.InitTimeout, cancellationToken);
                 break;
             case QuorumMessage.BodyOneofCase.Trunc:
                 LogSync(logger, "TRUNC", message.Trunc.Zxid);
                 await TruncateAsync(message.Trunc.Zxid, cancellationToken);
-                message = await ReceiveAsync(link, InitTimeout, cancellationToken);
+                message = await link.ReceiveWithinAsync(member.Options.InitTimeout, cancellationToken);
                 break;
             case QuorumMessage.BodyOneofCase.SnapChunk:
                 LogSync(logger, "SNAP", message.SnapChunk.Zxid);
@@ -171,7 +164,7 @@ internal sealed partial class Follower : IServingRole, ILeaderLink
                 log.Append(proposal.Zxid, proposal.Txn.Span);
             }
 
-            message = await ReceiveAsync(link, InitTimeout, cancellationToken);
+            message = await link.ReceiveWithinAsync(member.Options.InitTimeout, cancellationToken);
         }
 
         var newLeader = message.NewLeader ?? throw new QuorumProtocolException($"The leader sent {message.BodyCase} where the sync should end.");
@@ -180,7 +173,7 @@ internal sealed partial class Follower : IServingRole, ILeaderLink
         epochs.SetCurrent(epoch);
         await link.SendAsync(new QuorumMessage { Ack = new Ack { Zxid = newLeader.Zxid } }, cancellationToken);
 
-        var upToDate = await ReceiveAsync(link, InitTimeout, cancellationToken);
+        var upToDate = await link.ReceiveWithinAsync(member.Options.InitTimeout, cancellationToken);
         return upToDate.BodyCase == QuorumMessage.BodyOneofCase.UpToDate
             ? newLeader.Zxid
             : throw new QuorumProtocolException($"The leader sent {upToDate.BodyCase} instead of confirming the sync.");
@@ -254,7 +247,7 @@ internal sealed partial class Follower : IServingRole, ILeaderLink
                 break;
             }
 
-            chunk = (await ReceiveAsync(link, InitTimeout, cancellationToken)).SnapChunk
+            chunk = (await link.ReceiveWithinAsync(member.Options.InitTimeout, cancellationToken)).SnapChunk
                     ?? throw new QuorumProtocolException("The snapshot ended early.");
         }
 
@@ -272,7 +265,7 @@ internal sealed partial class Follower : IServingRole, ILeaderLink
             return content.CopyToAsync(stream, token);
         }, cancellationToken);
         member.Snapshots.Delete(snapshot => snapshot != zxid);
-        return await ReceiveAsync(link, InitTimeout, cancellationToken);
+        return await link.ReceiveWithinAsync(member.Options.InitTimeout, cancellationToken);
     }
 
     private async Task SendLoopAsync(IPeerLink link, CancellationToken cancellationToken)
@@ -296,7 +289,7 @@ internal sealed partial class Follower : IServingRole, ILeaderLink
         var processor = current.Processor;
         while (true)
         {
-            var message = await ReceiveAsync(link, SyncTimeout, cancellationToken);
+            var message = await link.ReceiveWithinAsync(member.Options.SyncTimeout, cancellationToken);
             switch (message.BodyCase)
             {
                 case QuorumMessage.BodyOneofCase.Proposal:
@@ -329,20 +322,6 @@ internal sealed partial class Follower : IServingRole, ILeaderLink
                 default:
                     throw new QuorumProtocolException($"The leader sent an unexpected {message.BodyCase} during broadcast.");
             }
-        }
-    }
-
-    private static async Task<QuorumMessage> ReceiveAsync(IPeerLink link, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        limit.CancelAfter(timeout);
-        try
-        {
-            return await link.ReceiveAsync(limit.Token);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new TimeoutException($"The leader said nothing for {timeout.TotalMilliseconds:0} ms.");
         }
     }
 

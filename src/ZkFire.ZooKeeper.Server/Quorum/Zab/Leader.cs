@@ -40,13 +40,10 @@ internal sealed partial class Leader : IServingRole
     private long minProposalSize = -1;
     private long maxProposalSize = -1;
 
-    public Leader(MemberState member, EpochStore epochs, IQuorumTransport transport, Action<Replica?> open, CarriedState? carried, ILogger logger)
+    public Leader(ZabContext context, CarriedState? carried, ILogger logger)
     {
         Carried = carried;
-        this.member = member;
-        this.epochs = epochs;
-        this.transport = transport;
-        this.open = open;
+        (member, epochs, transport, open) = context;
         this.logger = logger;
         myId = member.Options.ServerId;
         quorumSize = (member.Options.Servers.Count / 2) + 1;
@@ -59,9 +56,7 @@ internal sealed partial class Leader : IServingRole
 
     public Replica Replica => replica ?? throw new InvalidOperationException("Not leading.");
 
-    public TimeSpan InitTimeout => TimeSpan.FromMilliseconds((long)member.Options.TickTime * member.Options.InitLimit);
-
-    public TimeSpan SyncTimeout => TimeSpan.FromMilliseconds((long)member.Options.TickTime * member.Options.SyncLimit);
+    public ZooKeeperServerOptions Options => member.Options;
 
     public TimeProvider Time => member.Time;
 
@@ -90,13 +85,13 @@ internal sealed partial class Leader : IServingRole
             }
 
             // Phase 1: the new epoch, above every epoch a quorum has accepted.
-            var epoch = await ProposeEpochAsync(myId, epochs.Accepted).WaitAsync(InitTimeout, token);
-            await AckEpochAsync(myId, epochs.Current, member.Log.LastZxid).WaitAsync(InitTimeout, token);
+            var epoch = await ProposeEpochAsync(myId, epochs.Accepted).WaitAsync(Options.InitTimeout, token);
+            await AckEpochAsync(myId, epochs.Current, member.Log.LastZxid).WaitAsync(Options.InitTimeout, token);
 
             // Phase 2: the learners sync (in their handlers); the history is ours through the last logged zxid.
             await current.Flusher.WhenFlushed(member.Log.LastZxid).WaitAsync(token);
             Acknowledged(myId, member.Log.FlushedZxid);
-            await historyAcked.Task.WaitAsync(InitTimeout, token);
+            await historyAcked.Task.WaitAsync(Options.InitTimeout, token);
             epochs.SetCurrent(epoch);
             await current.Processor.InspectAsync(() =>
             {
@@ -114,7 +109,7 @@ internal sealed partial class Leader : IServingRole
         }
         catch (TimeoutException)
         {
-            LogNoQuorum(logger, InitTimeout.TotalMilliseconds);
+            LogNoQuorum(logger, Options.InitTimeout.TotalMilliseconds);
             throw;
         }
         finally
@@ -317,7 +312,7 @@ internal sealed partial class Leader : IServingRole
             }
 
             var now = Environment.TickCount64;
-            var alive = 1 + synced.Count(l => now - l.LastHeard <= SyncTimeout.TotalMilliseconds);
+            var alive = 1 + synced.Count(l => now - l.LastHeard <= Options.SyncTimeout.TotalMilliseconds);
             if (alive < quorumSize)
             {
                 LogQuorumLost(logger, alive, quorumSize);

@@ -75,7 +75,7 @@ internal sealed partial class LearnerHandler(Leader leader, IPeerLink link, ILog
     /// <summary>Discovery and synchronisation; returns the zxid through which the learner now has the leader's history.</summary>
     private async Task<long> SyncAsync(CancellationToken cancellationToken)
     {
-        var initLimit = leader.InitTimeout;
+        var initLimit = leader.Options.InitTimeout;
         var info = (await ReceiveAsync(initLimit, cancellationToken)).LearnerInfo
                    ?? throw new QuorumProtocolException($"Member {PeerId} did not start with its learner info.");
         var epoch = await leader.ProposeEpochAsync(PeerId, info.AcceptedEpoch).WaitAsync(initLimit, cancellationToken);
@@ -168,7 +168,7 @@ internal sealed partial class LearnerHandler(Leader leader, IPeerLink link, ILog
         var sessions = leader.Replica.Sessions;
         while (true)
         {
-            var message = await ReceiveAsync(leader.SyncTimeout, cancellationToken);
+            var message = await ReceiveAsync(leader.Options.SyncTimeout, cancellationToken);
             switch (message.BodyCase)
             {
                 case QuorumMessage.BodyOneofCase.Ack:
@@ -212,18 +212,9 @@ internal sealed partial class LearnerHandler(Leader leader, IPeerLink link, ILog
 
     private async Task<QuorumMessage> ReceiveAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        limit.CancelAfter(timeout);
-        try
-        {
-            var message = await link.ReceiveAsync(limit.Token);
-            Interlocked.Exchange(ref lastHeard, Environment.TickCount64);
-            return message;
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new TimeoutException($"Member {PeerId} said nothing for {timeout.TotalMilliseconds:0} ms.");
-        }
+        var message = await link.ReceiveWithinAsync(timeout, cancellationToken);
+        Interlocked.Exchange(ref lastHeard, Environment.TickCount64);
+        return message;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Syncing member {Member} by {Kind}: it has 0x{LearnerZxid:x}, common point 0x{From:x}, through 0x{Through:x}")]
