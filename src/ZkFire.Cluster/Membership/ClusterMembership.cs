@@ -85,6 +85,9 @@ public sealed partial class ClusterMembership : IAsyncDisposable
     /// <summary>The ZooKeeper session that owns this node's registration now.</summary>
     public long SessionId => Volatile.Read(ref session)?.Client.SessionId ?? 0;
 
+    /// <summary>The client of the current session; tests use it to expire the session from elsewhere.</summary>
+    internal ZooKeeperClient? CurrentClient => Volatile.Read(ref session)?.Client;
+
     /// <summary>
     /// Connects, creates the cluster root if needed, registers this node and reads the member set.
     /// </summary>
