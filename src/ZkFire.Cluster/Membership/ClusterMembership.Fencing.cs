@@ -73,7 +73,9 @@ public sealed partial class ClusterMembership
                 state = MembershipState.Active;
                 LogResumed(logger, current.Client.SessionId);
                 Raise(new Resumed());
-                await ReconcileAsync(current, rereadAll: false, cancellationToken).ConfigureAwait(false);
+                // Everything is read again: a member watch that fired just before the connection dropped was
+                // spent on a read that failed, and a member that came back meanwhile must show as a new life.
+                await ReconcileAsync(current, rereadAll: true, cancellationToken).ConfigureAwait(false);
                 break;
             case KeeperState.Expired:
                 LogExpired(logger, current.Client.SessionId);
@@ -106,7 +108,7 @@ public sealed partial class ClusterMembership
                 return;
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested
-                && e is KeeperException or NodeIdInUseException or OperationCanceledException or TimeoutException)
+                && e is KeeperException or NodeIdInUseException or OperationCanceledException or TimeoutException or IOException)
             {
                 LogRejoinFailed(logger, options.NodeId, attempt, backoff, e.Message);
             }
