@@ -210,13 +210,3 @@ public sealed class ApacheZooKeeperFixture : IZooKeeperEndpoint, IAsyncLifetime
         }
     }
 }
-
-[CollectionDefinition(Name)]
-public sealed class ApacheZooKeeperCollection : ICollectionFixture<ApacheZooKeeperFixture>
-{
-    public const string Name = "Apache ZooKeeper";
-}
-
-/// <summary>The client suite against real Apache ZooKeeper.</summary>
-[Collection(ApacheZooKeeperCollection.Name)]
-public sealed class ApacheZooKeeperClientTests(ApacheZooKeeperFixture server) : ZooKeeperClientSuite(server);

@@ -38,13 +38,3 @@ public sealed class ZkFireServerFixture : IZooKeeperEndpoint, IAsyncLifetime
         Directory.Delete(_dataDir, recursive: true);
     }
 }
-
-[CollectionDefinition(Name)]
-public sealed class ZkFireServerCollection : ICollectionFixture<ZkFireServerFixture>
-{
-    public const string Name = "ZkFire ZooKeeper server";
-}
-
-/// <summary>The same client suite against ZkFire's server: the client and the server agree with each other as each agrees with ZooKeeper.</summary>
-[Collection(ZkFireServerCollection.Name)]
-public sealed class ZkFireServerClientTests(ZkFireServerFixture server) : ZooKeeperClientSuite(server);

@@ -1,0 +1,42 @@
+namespace ZkFire.Cluster.Membership;
+
+/// <summary>How a node joins the cluster: where the coordination service is, and what the node tells its peers.</summary>
+public sealed record ClusterMembershipOptions
+{
+    public const string DefaultRoot = "/zkfire";
+
+    /// <summary>ZooKeeper connect string (<c>host:port[,host:port...][/chroot]</c>): the embedded member or an ensemble.</summary>
+    public required string ConnectString { get; init; }
+
+    /// <summary>The cluster's root znode; members register under <c>Root/nodes</c>. Clusters sharing an ensemble use different roots.</summary>
+    public string Root { get; init; } = DefaultRoot;
+
+    /// <summary>This node's name in the cluster, unique among live nodes; one znode name (no '/').</summary>
+    public required string NodeId { get; init; }
+
+    /// <summary><c>host:port</c> of this node's notice channel, where peers reach it.</summary>
+    public required string NoticeAddress { get; init; }
+
+    public string Version { get; init; } =
+        typeof(ClusterMembershipOptions).Assembly.GetName().Version?.ToString() ?? "0.0.0";
+
+    public DateTimeOffset StartTime { get; init; } = DateTimeOffset.UtcNow;
+
+    /// <summary>
+    /// Requested ZooKeeper session timeout (the server clamps it): how long after a crash peers see this node leave,
+    /// and how long a partitioned node keeps serving before it fences itself.
+    /// </summary>
+    public TimeSpan SessionTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// A file (in the node's data directory) where the current session id is kept, so that after a crash the
+    /// restarted node recognises its own registration, still alive until the old session expires, and waits for it
+    /// instead of refusing to start. Null: any existing registration of <see cref="NodeId"/> is refused.
+    /// </summary>
+    public string? SessionFile { get; init; }
+
+    /// <summary>First wait between attempts to rejoin after fencing; it doubles up to <see cref="MaxRejoinBackoff"/>.</summary>
+    public TimeSpan MinRejoinBackoff { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    public TimeSpan MaxRejoinBackoff { get; init; } = TimeSpan.FromSeconds(10);
+}
