@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using Microsoft.Extensions.DependencyInjection;
@@ -92,9 +93,10 @@ internal static class CommandLine
             return 0;
         }
         catch (Exception ex) when (ex is NodeStartException or SocketException or IOException or CryptographicException or InvalidOperationException
-                                       or TransactionLogCorruptException or UnauthorizedAccessException)
+                                       or TransactionLogCorruptException or UnauthorizedAccessException or DbException)
         {
-            // Start-up failures (port taken, unreadable certificate, newer database) are the user's to fix: say what, no stack.
+            // Start-up failures (port taken, unreadable certificate, newer database, database refusing the login) are
+            // the user's to fix: say what, no stack.
             await Console.Error.WriteLineAsync($"zkfire: {ex.Message}");
             return 1;
         }
