@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using ZkFire.Configuration;
+using ZkFire.Storage;
 using ZkFire.Xmpp.Accounts;
 using ZkFire.ZooKeeper.Server.Persistence;
 
@@ -92,15 +93,20 @@ internal static class CommandLine
             await host.RunAsync();
             return 0;
         }
-        catch (Exception ex) when (ex is NodeStartException or SocketException or IOException or CryptographicException or InvalidOperationException
-                                       or TransactionLogCorruptException or UnauthorizedAccessException or DbException)
+        catch (Exception ex) when (IsStartFailure(ex))
         {
-            // Start-up failures (port taken, unreadable certificate, newer database, database refusing the login) are
-            // the user's to fix: say what, no stack.
             await Console.Error.WriteLineAsync($"zkfire: {ex.Message}");
             return 1;
         }
     }
+
+    /// <summary>
+    /// Start-up failures (port taken, unreadable certificate, newer database, database refusing the login) are the
+    /// user's to fix: they are reported as one line, without a stack.
+    /// </summary>
+    private static bool IsStartFailure(Exception ex) =>
+        ex is NodeStartException or SocketException or IOException or CryptographicException or InvalidOperationException
+            or TransactionLogCorruptException or UnauthorizedAccessException or DbException;
 
     private static async Task<int> ManageAccountAsync(string command, ClusterConfig config, string username, string? password, ILoggerFactory loggerFactory)
     {
@@ -114,7 +120,18 @@ internal static class CommandLine
             }
         }
 
-        await using var store = await StoreFactory.OpenAsync(config.Xmpp, loggerFactory, CancellationToken.None);
+        IXmppStore store;
+        try
+        {
+            store = await StoreFactory.OpenAsync(config.Xmpp, loggerFactory, CancellationToken.None);
+        }
+        catch (Exception ex) when (IsStartFailure(ex))
+        {
+            await Console.Error.WriteLineAsync($"zkfire: {ex.Message}");
+            return 1;
+        }
+
+        await using var storeLifetime = store;
         var accounts = new AccountManager(store.Users, TimeProvider.System);
         var result = command switch
         {
