@@ -2,8 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using System.Reflection;
-using System.Text;
 
 namespace ZkFire.Interop.Tests;
 
@@ -31,18 +29,23 @@ public sealed class ZkFireNode : IAsyncDisposable
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(60);
 
-    private readonly Process _process;
-    private readonly ProcessLog _log;
+    /// <summary>Quiet .NET start-up for every program the harness runs.</summary>
+    private static readonly Dictionary<string, string> Environment = new()
+    {
+        ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
+        ["DOTNET_NOLOGO"] = "1",
+    };
+
+    private readonly ChildProcess _process;
     private int _disposed;
 
-    private ZkFireNode(string directory, string configPath, int c2sPort, int directTlsPort, Process process, ProcessLog log)
+    private ZkFireNode(string directory, string configPath, int c2sPort, int directTlsPort, ChildProcess process)
     {
         Directory = directory;
         ConfigPath = configPath;
         C2sPort = c2sPort;
         DirectTlsPort = directTlsPort;
         _process = process;
-        _log = log;
     }
 
     public string Domain { get; } = "localhost";
@@ -59,18 +62,23 @@ public sealed class ZkFireNode : IAsyncDisposable
     public string ConfigPath { get; }
 
     /// <summary>Everything the node wrote to stdout and stderr so far.</summary>
-    public string Log => _log.Length == 0 ? "(the node wrote nothing)" : _log.Text;
+    public string Log => _process.Log is { Length: > 0 } log ? log : "(the node wrote nothing)";
 
     /// <summary>A position in <see cref="Log"/>, to show only what one test caused.</summary>
-    public int LogMark() => _log.Length;
+    public int LogMark() => _process.Log.Length;
 
-    public string LogSince(int mark) => _log.TextSince(mark);
+    public string LogSince(int mark) => _process.Log is var log && mark < log.Length ? log[mark..] : string.Empty;
 
     /// <summary>Starts a node and waits until its c2s port accepts connections.</summary>
     public static async Task<ZkFireNode> StartAsync(NodeOptions? options = null)
     {
         options ??= new NodeOptions();
-        var executable = HostExecutable.Path;
+        var executable = BuiltPrograms.HostDll;
+        if (BuiltPrograms.WhyMissing(executable, "node executable") is { } missing)
+        {
+            throw new FileNotFoundException(missing, executable);
+        }
+
         var directory = System.IO.Directory.CreateTempSubdirectory("zkfire-interop-").FullName;
         ZkFireNode? node = null;
         try
@@ -78,9 +86,8 @@ public sealed class ZkFireNode : IAsyncDisposable
             var (c2sPort, directTlsPort) = FreeLoopbackPorts();
             var configPath = Path.Combine(directory, "cluster.xml");
             await File.WriteAllTextAsync(configPath, ClusterXml(directory, c2sPort, directTlsPort, options));
-            var log = new ProcessLog();
-            var process = HostExecutable.Start(executable, directory, log, "run", "--config", configPath);
-            node = new ZkFireNode(directory, configPath, c2sPort, directTlsPort, process, log);
+            var process = ChildProcess.Start(BuiltPrograms.DotnetHost, [executable, "run", "--config", configPath], directory, Environment);
+            node = new ZkFireNode(directory, configPath, c2sPort, directTlsPort, process);
             await node.WaitUntilReadyAsync();
             return node;
         }
@@ -106,26 +113,10 @@ public sealed class ZkFireNode : IAsyncDisposable
     /// <summary>Runs <c>dotnet zkfire.dll &lt;arguments&gt;</c>; fails with its output unless it exits 0.</summary>
     public async Task RunCommandAsync(params string[] arguments)
     {
-        var log = new ProcessLog();
-        using var process = HostExecutable.Start(HostExecutable.Path, Directory, log, arguments);
-        using var timeout = new CancellationTokenSource(CommandTimeout);
-        try
+        var result = await ChildProcess.RunAsync(BuiltPrograms.DotnetHost, [BuiltPrograms.HostDll, .. arguments], CommandTimeout, Directory, Environment);
+        if (result.ExitCode != 0)
         {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new InvalidOperationException(
-                $"'zkfire {string.Join(' ', arguments)}' did not finish within {CommandTimeout.TotalSeconds} s. Output:\n{log.Text}");
-        }
-
-        // The exit event can precede the last redirected lines; this waits for the streams to drain.
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException(
-                $"'zkfire {string.Join(' ', arguments)}' exited with {process.ExitCode}. Output:\n{log.Text}");
+            throw new InvalidOperationException($"'zkfire {string.Join(' ', arguments)}' did not succeed:\n{result}");
         }
     }
 
@@ -138,21 +129,10 @@ public sealed class ZkFireNode : IAsyncDisposable
 
         try
         {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-            }
-
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
-            await _process.WaitForExitAsync(timeout.Token);
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or OperationCanceledException or System.ComponentModel.Win32Exception)
-        {
-            // Already gone, or refusing to die; either way nothing more can be done here and the folder still goes.
+            await _process.DisposeAsync();
         }
         finally
         {
-            _process.Dispose();
             DeleteDirectory(Directory);
         }
     }
@@ -164,7 +144,7 @@ public sealed class ZkFireNode : IAsyncDisposable
         {
             if (_process.HasExited)
             {
-                await _process.WaitForExitAsync();
+                await _process.WaitForExitAsync(TimeSpan.FromSeconds(5));
                 throw new InvalidOperationException(
                     $"The ZkFire node exited with code {_process.ExitCode} before accepting connections on {Host}:{C2sPort}. Log:\n{Log}");
             }
@@ -249,122 +229,6 @@ public sealed class ZkFireNode : IAsyncDisposable
             {
                 Thread.Sleep(200);
             }
-        }
-    }
-
-    /// <summary>Locates and launches the host built alongside this test project (same Configuration).</summary>
-    private static class HostExecutable
-    {
-        private static readonly Lazy<string> Located = new(Locate);
-
-        public static string Path => Located.Value;
-
-        public static Process Start(string executable, string workingDirectory, ProcessLog log, params string[] arguments)
-        {
-            var start = new ProcessStartInfo(DotnetHost())
-            {
-                WorkingDirectory = workingDirectory,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                RedirectStandardInput = true,
-                UseShellExecute = false,
-            };
-            start.ArgumentList.Add(executable);
-            foreach (var argument in arguments)
-            {
-                start.ArgumentList.Add(argument);
-            }
-
-            start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-            start.Environment["DOTNET_NOLOGO"] = "1";
-            var process = new Process { StartInfo = start };
-            process.OutputDataReceived += (_, e) => log.Append(e.Data);
-            process.ErrorDataReceived += (_, e) => log.Append(e.Data);
-            process.Start();
-            // No interactive input for a server or a CLI command under test.
-            process.StandardInput.Close();
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            return process;
-        }
-
-        private static string Locate()
-        {
-            var configuration = typeof(ZkFireNode).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-                .Single(a => a.Key == "Configuration").Value;
-            var root = RepositoryRoot();
-            var path = System.IO.Path.Combine(root, "src", "ZkFire.Host", "bin", configuration!, "net10.0", "zkfire.dll");
-            return File.Exists(path)
-                ? path
-                : throw new FileNotFoundException(
-                    $"The node executable was not built at {path}; build the solution in {configuration} first.", path);
-        }
-
-        private static string RepositoryRoot()
-        {
-            for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-            {
-                if (File.Exists(System.IO.Path.Combine(directory.FullName, "ZkFire.sln")))
-                {
-                    return directory.FullName;
-                }
-            }
-
-            throw new DirectoryNotFoundException($"No ZkFire.sln above {AppContext.BaseDirectory}.");
-        }
-
-        /// <summary>The dotnet host running the tests (set by the SDK), so the node runs on the same runtime.</summary>
-        private static string DotnetHost() =>
-            Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
-    }
-}
-
-/// <summary>Thread-safe capture of a process's stdout and stderr lines, in arrival order.</summary>
-internal sealed class ProcessLog
-{
-    private readonly StringBuilder _text = new();
-    private readonly Lock _gate = new();
-
-    public int Length
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _text.Length;
-            }
-        }
-    }
-
-    public string Text
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _text.ToString();
-            }
-        }
-    }
-
-    public void Append(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (_gate)
-        {
-            _text.Append(line).Append('\n');
-        }
-    }
-
-    public string TextSince(int mark)
-    {
-        lock (_gate)
-        {
-            return mark >= _text.Length ? string.Empty : _text.ToString(mark, _text.Length - mark);
         }
     }
 }

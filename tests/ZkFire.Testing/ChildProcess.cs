@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace ZkFire.ZooKeeper.Interop.Tests;
+namespace ZkFire.Testing;
 
 /// <summary>What a bounded run of a program produced; <see cref="ExitCode"/> is null when it was killed at its timeout.</summary>
 public sealed record ProcessResult(string Command, int? ExitCode, string Stdout, string Stderr)

@@ -1,6 +1,6 @@
 using System.Reflection;
 
-namespace ZkFire.ZooKeeper.Interop.Tests;
+namespace ZkFire.Testing;
 
 /// <summary>The repository's own programs, built alongside this test project in the same Configuration.</summary>
 public static class BuiltPrograms
