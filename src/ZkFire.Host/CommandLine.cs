@@ -1,9 +1,11 @@
+using System.Data.Common;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using ZkFire.Configuration;
+using ZkFire.Storage;
 using ZkFire.Xmpp.Accounts;
 using ZkFire.ZooKeeper.Server.Persistence;
 
@@ -91,14 +93,20 @@ internal static class CommandLine
             await host.RunAsync();
             return 0;
         }
-        catch (Exception ex) when (ex is NodeStartException or SocketException or IOException or CryptographicException or InvalidOperationException
-                                       or TransactionLogCorruptException or UnauthorizedAccessException)
+        catch (Exception ex) when (IsStartFailure(ex))
         {
-            // Start-up failures (port taken, unreadable certificate, newer database) are the user's to fix: say what, no stack.
             await Console.Error.WriteLineAsync($"zkfire: {ex.Message}");
             return 1;
         }
     }
+
+    /// <summary>
+    /// Start-up failures (port taken, unreadable certificate, newer database, database refusing the login) are the
+    /// user's to fix: they are reported as one line, without a stack.
+    /// </summary>
+    private static bool IsStartFailure(Exception ex) =>
+        ex is NodeStartException or SocketException or IOException or CryptographicException or InvalidOperationException
+            or TransactionLogCorruptException or UnauthorizedAccessException or DbException;
 
     private static async Task<int> ManageAccountAsync(string command, ClusterConfig config, string username, string? password, ILoggerFactory loggerFactory)
     {
@@ -112,7 +120,18 @@ internal static class CommandLine
             }
         }
 
-        await using var store = await StoreFactory.OpenAsync(config.Xmpp, loggerFactory, CancellationToken.None);
+        IXmppStore store;
+        try
+        {
+            store = await StoreFactory.OpenAsync(config.Xmpp, loggerFactory, CancellationToken.None);
+        }
+        catch (Exception ex) when (IsStartFailure(ex))
+        {
+            await Console.Error.WriteLineAsync($"zkfire: {ex.Message}");
+            return 1;
+        }
+
+        await using var storeLifetime = store;
         var accounts = new AccountManager(store.Users, TimeProvider.System);
         var result = command switch
         {

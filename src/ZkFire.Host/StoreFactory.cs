@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using ZkFire.Configuration;
 using ZkFire.Storage;
+using ZkFire.Storage.Postgres;
 using ZkFire.Storage.Sqlite;
 
 namespace ZkFire.Host;
@@ -15,7 +16,11 @@ internal static class StoreFactory
                 new SqliteStoreOptions { DatabasePath = xmpp.Storage.SqlitePath! },
                 loggerFactory.CreateLogger<SqliteXmppStore>(),
                 cancellationToken),
-            _ => throw new NodeStartException($"Storage provider '{xmpp.Storage.Provider}' is not available in this build; use sqlite."),
+            "postgresql" => await PostgresXmppStore.OpenAsync(
+                new PostgresStoreOptions { ConnectionString = xmpp.Storage.ConnectionString! },
+                loggerFactory.CreateLogger<PostgresXmppStore>(),
+                cancellationToken),
+            _ => throw new NodeStartException($"Storage provider '{xmpp.Storage.Provider}' is not available in this build; use sqlite or postgresql."),
         };
 }
 

@@ -63,7 +63,7 @@ internal sealed class SqliteRosterStore(SqliteDatabase database) : IRosterStore
         command.Parameters.AddWithValue("$username", username);
         command.Parameters.AddWithValue("$contact", item.Contact);
         command.Parameters.AddWithValue("$name", (object?)item.Name ?? DBNull.Value);
-        command.Parameters.AddWithValue("$subscription", ToText(item.Subscription));
+        command.Parameters.AddWithValue("$subscription", SubscriptionText.Format(item.Subscription));
         command.Parameters.AddWithValue("$pending_out", item.PendingOut);
         command.Parameters.AddWithValue("$pending_in", item.PendingIn);
         command.Parameters.AddWithValue("$pre_approved", item.PreApproved);
@@ -92,31 +92,12 @@ internal sealed class SqliteRosterStore(SqliteDatabase database) : IRosterStore
     private static RosterItem ReadItem(SqliteDataReader reader) => new(
         reader.GetString(0),
         reader.IsDBNull(1) ? null : reader.GetString(1),
-        FromText(reader.GetString(2)),
+        SubscriptionText.Parse(reader.GetString(2)),
         reader.GetBoolean(3),
         reader.GetBoolean(4),
         reader.GetBoolean(5),
         DecodeGroups(reader.GetString(7)),
         reader.GetBoolean(6));
-
-    // Stable text rather than the enum's number, so reordering the enum cannot silently change stored states.
-    private static string ToText(Subscription subscription) => subscription switch
-    {
-        Subscription.None => "none",
-        Subscription.To => "to",
-        Subscription.From => "from",
-        Subscription.Both => "both",
-        _ => throw new ArgumentOutOfRangeException(nameof(subscription), subscription, "Unknown subscription state."),
-    };
-
-    private static Subscription FromText(string text) => text switch
-    {
-        "none" => Subscription.None,
-        "to" => Subscription.To,
-        "from" => Subscription.From,
-        "both" => Subscription.Both,
-        _ => throw new InvalidDataException($"Unknown subscription state '{text}' in the roster table."),
-    };
 
     private static string EncodeGroups(IReadOnlyList<string> groups)
     {

@@ -25,3 +25,29 @@ public sealed record RosterItem(
     bool PreApproved,
     IReadOnlyList<string> Groups,
     bool OnRoster = true);
+
+/// <summary>
+/// How stores write <see cref="Subscription"/>: the attribute's own text rather than the enum's number, so reordering
+/// the enum cannot silently change stored states.
+/// </summary>
+public static class SubscriptionText
+{
+    public static string Format(Subscription subscription) => subscription switch
+    {
+        Subscription.None => "none",
+        Subscription.To => "to",
+        Subscription.From => "from",
+        Subscription.Both => "both",
+        _ => throw new ArgumentOutOfRangeException(nameof(subscription), subscription, "Unknown subscription state."),
+    };
+
+    /// <exception cref="InvalidDataException">The text is not a subscription state: the stored data is corrupt.</exception>
+    public static Subscription Parse(string text) => text switch
+    {
+        "none" => Subscription.None,
+        "to" => Subscription.To,
+        "from" => Subscription.From,
+        "both" => Subscription.Both,
+        _ => throw new InvalidDataException($"Unknown subscription state '{text}' in the roster table."),
+    };
+}

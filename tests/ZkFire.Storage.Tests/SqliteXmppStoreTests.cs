@@ -87,9 +87,4 @@ public sealed class SqliteXmppStoreTests : XmppStoreContract
         Assert.Throws<ArgumentOutOfRangeException>(() =>
             new SqliteXmppStore(new SqliteStoreOptions { DatabasePath = DatabasePath, BusyTimeout = TimeSpan.Zero }, logger));
     }
-
-    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
-    }
 }

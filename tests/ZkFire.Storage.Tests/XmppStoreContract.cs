@@ -6,7 +6,8 @@ namespace ZkFire.Storage.Tests;
 /// <summary>
 /// Behaviour every <see cref="IXmppStore"/> backend must show. A backend's test class derives from this and says how
 /// to open a store over a database private to the test. Times are compared at millisecond precision, the coarsest
-/// a backend may keep.
+/// a backend may keep. Tests are skippable so a backend whose server is missing can skip them from
+/// <see cref="OpenStoreAsync"/>.
 /// </summary>
 public abstract class XmppStoreContract : IAsyncLifetime
 {
@@ -76,7 +77,7 @@ public abstract class XmppStoreContract : IAsyncLifetime
 
     // ---- Users
 
-    [Fact]
+    [SkippableFact]
     public async Task Created_user_reads_back_with_all_fields()
     {
         var user = NewUser("juliet", 7);
@@ -91,13 +92,13 @@ public abstract class XmppStoreContract : IAsyncLifetime
         Assert.Equal(user.Created, read.Created);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Unknown_user_is_null()
     {
         Assert.Null(await Store.Users.GetAsync("nobody", Ct));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Usernames_are_stored_as_given_and_compared_exactly()
     {
         await CreateUsersAsync("Juliet", "juliet");
@@ -106,7 +107,7 @@ public abstract class XmppStoreContract : IAsyncLifetime
         Assert.Equal(2, await Store.Users.CountAsync(Ct));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Duplicate_create_returns_false_and_keeps_the_original()
     {
         var original = NewUser("romeo", 1);
@@ -117,7 +118,7 @@ public abstract class XmppStoreContract : IAsyncLifetime
         AssertCredentials(original.Sha256, (await Store.Users.GetAsync("romeo", Ct))!.Sha256);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Update_credentials_replaces_both_hashes()
     {
         await CreateUsersAsync("romeo");
@@ -130,7 +131,7 @@ public abstract class XmppStoreContract : IAsyncLifetime
         AssertCredentials(replacement.Sha256, read.Sha256);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Update_credentials_of_unknown_user_returns_false()
     {
         var credentials = NewUser("x");
@@ -138,7 +139,7 @@ public abstract class XmppStoreContract : IAsyncLifetime
         Assert.Equal(0, await Store.Users.CountAsync(Ct));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Delete_removes_the_user_with_roster_and_offline_messages_only()
     {
         await CreateUsersAsync("romeo", "juliet");
@@ -161,13 +162,13 @@ public abstract class XmppStoreContract : IAsyncLifetime
         Assert.Empty(await Store.Offline.PeekAsync("romeo", Ct));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Delete_of_unknown_user_returns_false()
     {
         Assert.False(await Store.Users.DeleteAsync("nobody", Ct));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Count_follows_creates_and_deletes()
     {
         Assert.Equal(0, await Store.Users.CountAsync(Ct));
@@ -179,7 +180,7 @@ public abstract class XmppStoreContract : IAsyncLifetime
 
     // ---- Roster
 
-    [Fact]
+    [SkippableFact]
     public async Task Roster_item_round_trips_every_field()
     {
         await CreateUsersAsync("romeo");
@@ -190,7 +191,7 @@ public abstract class XmppStoreContract : IAsyncLifetime
         AssertItem(item, await Store.Rosters.GetAsync("romeo", "juliet@example.com", Ct));
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(Subscription.None)]
     [InlineData(Subscription.To)]
     [InlineData(Subscription.From)]
@@ -205,7 +206,7 @@ public abstract class XmppStoreContract : IAsyncLifetime
         Assert.Equal(subscription, (await Store.Rosters.GetAsync("romeo", "juliet@example.com", Ct))!.Subscription);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Off_roster_record_round_trips_and_is_returned_by_get_all()
     {
         await CreateUsersAsync("romeo");
@@ -220,7 +221,7 @@ public abstract class XmppStoreContract : IAsyncLifetime
         Assert.True(all.Single(i => i.Contact == "juliet@example.com").OnRoster);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Put_replaces_the_existing_item()
     {
         await CreateUsersAsync("romeo");
@@ -235,7 +236,7 @@ public abstract class XmppStoreContract : IAsyncLifetime
         Assert.Single(await Store.Rosters.GetAllAsync("romeo", Ct));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Groups_keep_order_and_any_characters()
     {
         await CreateUsersAsync("romeo");
@@ -253,7 +254,7 @@ public abstract class XmppStoreContract : IAsyncLifetime
         Assert.Equal(groups, (await Store.Rosters.GetAllAsync("romeo", Ct)).Single().Groups);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Empty_groups_and_missing_name_round_trip()
     {
         await CreateUsersAsync("romeo");
@@ -264,7 +265,7 @@ public abstract class XmppStoreContract : IAsyncLifetime
         AssertItem(item, await Store.Rosters.GetAsync("romeo", "juliet@example.com", Ct));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Get_all_returns_only_that_users_items()
     {
         await CreateUsersAsync("romeo", "juliet");
@@ -279,7 +280,7 @@ public abstract class XmppStoreContract : IAsyncLifetime
         Assert.Empty(await Store.Rosters.GetAllAsync("nobody", Ct));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Get_of_unknown_contact_is_null()
     {
         await CreateUsersAsync("romeo");
@@ -289,7 +290,7 @@ public abstract class XmppStoreContract : IAsyncLifetime
         Assert.Null(await Store.Rosters.GetAsync("juliet", "juliet@example.com", Ct));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Remove_deletes_one_item_and_reports_whether_it_existed()
     {
         await CreateUsersAsync("romeo");
@@ -303,7 +304,7 @@ public abstract class XmppStoreContract : IAsyncLifetime
         Assert.Equal("nurse@example.com", (await Store.Rosters.GetAllAsync("romeo", Ct)).Single().Contact);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Roster_put_for_unknown_user_fails()
     {
         await Assert.ThrowsAsync<InvalidOperationException>(() => Store.Rosters.PutAsync("nobody", Item("juliet@example.com"), Ct));
@@ -311,7 +312,7 @@ public abstract class XmppStoreContract : IAsyncLifetime
 
     // ---- Offline
 
-    [Fact]
+    [SkippableFact]
     public async Task Peek_returns_messages_oldest_first_without_removing_them()
     {
         await CreateUsersAsync("juliet");
@@ -333,7 +334,7 @@ public abstract class XmppStoreContract : IAsyncLifetime
         Assert.Equal(first, second);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Stanza_text_round_trips_exactly()
     {
         await CreateUsersAsync("juliet");
@@ -345,7 +346,7 @@ public abstract class XmppStoreContract : IAsyncLifetime
         Assert.Equal(stanza, (await Store.Offline.PeekAsync("juliet", Ct)).Single().Stanza);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Remove_deletes_only_the_given_messages_of_that_user()
     {
         await CreateUsersAsync("juliet", "romeo");
@@ -365,7 +366,7 @@ public abstract class XmppStoreContract : IAsyncLifetime
         Assert.Equal(1, await Store.Offline.CountAsync("romeo", Ct));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Remove_with_no_ids_does_nothing()
     {
         await CreateUsersAsync("juliet");
@@ -376,7 +377,7 @@ public abstract class XmppStoreContract : IAsyncLifetime
         Assert.Equal(1, await Store.Offline.CountAsync("juliet", Ct));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Ids_are_not_reused_after_the_newest_message_is_removed()
     {
         await CreateUsersAsync("juliet");
@@ -389,7 +390,7 @@ public abstract class XmppStoreContract : IAsyncLifetime
         Assert.True((await Store.Offline.PeekAsync("juliet", Ct)).Single().Id > old.Id);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Quota_admits_exactly_that_many_messages()
     {
         await CreateUsersAsync("juliet", "romeo");
@@ -412,7 +413,7 @@ public abstract class XmppStoreContract : IAsyncLifetime
         Assert.False(await Store.Offline.StoreAsync("juliet", "<over/>", 3, Ct));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Zero_quota_stores_nothing()
     {
         await CreateUsersAsync("juliet");
@@ -421,7 +422,7 @@ public abstract class XmppStoreContract : IAsyncLifetime
         Assert.Equal(0, await Store.Offline.CountAsync("juliet", Ct));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Concurrent_stores_respect_the_quota_exactly()
     {
         await CreateUsersAsync("juliet");
@@ -435,7 +436,7 @@ public abstract class XmppStoreContract : IAsyncLifetime
         Assert.Equal(quota, (await Store.Offline.PeekAsync("juliet", Ct)).Count);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Concurrent_stores_through_separate_store_instances_respect_the_quota_exactly()
     {
         await CreateUsersAsync("juliet");
@@ -449,7 +450,7 @@ public abstract class XmppStoreContract : IAsyncLifetime
         Assert.Equal(quota, await Store.Offline.CountAsync("juliet", Ct));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Many_concurrent_readers_and_writers_all_succeed()
     {
         const int users = 10;
@@ -489,7 +490,7 @@ public abstract class XmppStoreContract : IAsyncLifetime
         Assert.Equal(100, (await Task.WhenAll(names.Select(n => Store.Rosters.GetAllAsync(n, Ct)))).Sum(r => r.Count));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Offline_store_for_unknown_user_fails()
     {
         await Assert.ThrowsAsync<InvalidOperationException>(() => Store.Offline.StoreAsync("nobody", "<m/>", 10, Ct));
@@ -497,7 +498,7 @@ public abstract class XmppStoreContract : IAsyncLifetime
 
     // ---- Lifecycle
 
-    [Fact]
+    [SkippableFact]
     public async Task Data_survives_closing_and_reopening()
     {
         await CreateUsersAsync("juliet");
@@ -512,7 +513,7 @@ public abstract class XmppStoreContract : IAsyncLifetime
         Assert.Equal("<m/>", (await reopened.Offline.PeekAsync("juliet", Ct)).Single().Stanza);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Migrating_again_changes_nothing()
     {
         await CreateUsersAsync("juliet");
