@@ -125,8 +125,10 @@ internal sealed partial class Leader : IServingRole
             await Task.WhenAll(running).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             await current.DisposeAsync();
             // Everything the tree applied is in the log (logged before applied), uncommitted proposals included;
-            // whoever leads next truncates those if it never had them, and then this state is dropped.
+            // whoever leads next truncates those if it never had them, and then this state is dropped. The log is
+            // flushed so that the next election's vote and sync see one history, on disk.
             Carried = current.Carry();
+            await member.Log.FlushAsync(CancellationToken.None);
             leading = null;
         }
     }
