@@ -90,7 +90,7 @@ internal sealed partial class Leader : IServingRole
 
             // Phase 2: the learners sync (in their handlers); the history is ours through the last logged zxid.
             await current.Flusher.WhenFlushed(member.Log.LastZxid).WaitAsync(token);
-            Acknowledged(myId, member.Log.FlushedZxid);
+            HistoryAcknowledged(myId, member.Log.FlushedZxid);
             await historyAcked.Task.WaitAsync(Options.InitTimeout, token);
             epochs.SetCurrent(epoch);
             await current.Processor.InspectAsync(() =>
@@ -179,8 +179,11 @@ internal sealed partial class Leader : IServingRole
         return epochAcked.Task;
     }
 
-    /// <summary>Member <paramref name="member"/> has everything through <paramref name="zxid"/> durably.</summary>
-    public void Acknowledged(long member, long zxid)
+    /// <summary>
+    /// Member <paramref name="member"/> (a learner at the end of its sync, or the leader itself) has the leader's
+    /// history through <paramref name="zxid"/> durably; the epoch is established once a quorum has.
+    /// </summary>
+    public void HistoryAcknowledged(long member, long zxid)
     {
         lock (gate)
         {
@@ -190,8 +193,11 @@ internal sealed partial class Leader : IServingRole
             }
         }
 
-        acks?.Ack(member, zxid);
+        Acknowledged(member, zxid);
     }
+
+    /// <summary>A broadcast acknowledgement: member <paramref name="member"/> has everything through <paramref name="zxid"/> durably.</summary>
+    public void Acknowledged(long member, long zxid) => acks?.Ack(member, zxid);
 
     /// <summary>From now on the learner gets every proposal and commit (request thread, at the learner's sync point).</summary>
     public void Forward(LearnerHandler learner)

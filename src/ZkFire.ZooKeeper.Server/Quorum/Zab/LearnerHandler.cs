@@ -147,7 +147,7 @@ internal sealed partial class LearnerHandler(Leader leader, IPeerLink link, ILog
             throw new QuorumProtocolException($"Member {PeerId} acknowledged the sync at 0x{ack.Zxid:x}, expected 0x{through:x}.");
         }
 
-        leader.Acknowledged(PeerId, through);
+        leader.HistoryAcknowledged(PeerId, through);
         await leader.Established.WaitAsync(initLimit, cancellationToken);
         await replica.Gate.WhenCommitted(through).WaitAsync(initLimit, cancellationToken);
         await link.SendAsync(new QuorumMessage { UpToDate = new UpToDate { CommittedZxid = through } }, cancellationToken);
