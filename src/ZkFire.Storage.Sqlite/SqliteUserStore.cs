@@ -1,40 +1,18 @@
-using Microsoft.Data.Sqlite;
+using ZkFire.Storage.Sql;
 
 namespace ZkFire.Storage.Sqlite;
 
 internal sealed class SqliteUserStore(SqliteDatabase database) : IUserStore
 {
-    private const string Columns =
-        "username, sha1_salt, sha1_iterations, sha1_stored_key, sha1_server_key, " +
-        "sha256_salt, sha256_iterations, sha256_stored_key, sha256_server_key, created";
-
-    private const string InsertSql =
-        "INSERT INTO users (" + Columns + ") VALUES ($username, $sha1_salt, $sha1_iterations, $sha1_stored_key, " +
-        "$sha1_server_key, $sha256_salt, $sha256_iterations, $sha256_stored_key, $sha256_server_key, $created) " +
-        "ON CONFLICT (username) DO NOTHING";
-
-    private const string SelectSql = "SELECT " + Columns + " FROM users WHERE username = $username";
-
-    private const string UpdateCredentialsSql =
-        "UPDATE users SET sha1_salt = $sha1_salt, sha1_iterations = $sha1_iterations, " +
-        "sha1_stored_key = $sha1_stored_key, sha1_server_key = $sha1_server_key, sha256_salt = $sha256_salt, " +
-        "sha256_iterations = $sha256_iterations, sha256_stored_key = $sha256_stored_key, " +
-        "sha256_server_key = $sha256_server_key WHERE username = $username";
-
-    // Roster and offline rows go with the user through ON DELETE CASCADE, inside this statement's own transaction.
-    private const string DeleteSql = "DELETE FROM users WHERE username = $username";
-
-    private const string CountSql = "SELECT COUNT(*) FROM users";
-
     public async Task<bool> CreateAsync(UserRecord user, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(user);
         await using var lease = await database.BeginWriteAsync(cancellationToken);
         using var command = lease.Connection.CreateCommand();
-        command.CommandText = InsertSql;
-        command.Parameters.AddWithValue("$username", user.Username);
-        AddCredentials(command, user.Sha1, user.Sha256);
-        command.Parameters.AddWithValue("$created", user.Created.ToUnixTimeMilliseconds());
+        command.CommandText = UserTable.InsertSql;
+        UserTable.AddUsername(command, user.Username);
+        UserTable.AddCredentials(command, user.Sha1, user.Sha256);
+        UserTable.Add(command, "@created", user.Created.ToUnixTimeMilliseconds());
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
@@ -42,19 +20,12 @@ internal sealed class SqliteUserStore(SqliteDatabase database) : IUserStore
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         using var command = connection.CreateCommand();
-        command.CommandText = SelectSql;
-        command.Parameters.AddWithValue("$username", username);
+        command.CommandText = UserTable.SelectSql;
+        UserTable.AddUsername(command, username);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        if (!await reader.ReadAsync(cancellationToken))
-        {
-            return null;
-        }
-
-        return new UserRecord(
-            reader.GetString(0),
-            new ScramCredentials(reader.GetFieldValue<byte[]>(1), reader.GetInt32(2), reader.GetFieldValue<byte[]>(3), reader.GetFieldValue<byte[]>(4)),
-            new ScramCredentials(reader.GetFieldValue<byte[]>(5), reader.GetInt32(6), reader.GetFieldValue<byte[]>(7), reader.GetFieldValue<byte[]>(8)),
-            DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(9)));
+        return await reader.ReadAsync(cancellationToken)
+            ? UserTable.Read(reader, DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(UserTable.CreatedColumn)))
+            : null;
     }
 
     public async Task<bool> UpdateCredentialsAsync(string username, ScramCredentials sha1, ScramCredentials sha256, CancellationToken cancellationToken)
@@ -63,9 +34,9 @@ internal sealed class SqliteUserStore(SqliteDatabase database) : IUserStore
         ArgumentNullException.ThrowIfNull(sha256);
         await using var lease = await database.BeginWriteAsync(cancellationToken);
         using var command = lease.Connection.CreateCommand();
-        command.CommandText = UpdateCredentialsSql;
-        command.Parameters.AddWithValue("$username", username);
-        AddCredentials(command, sha1, sha256);
+        command.CommandText = UserTable.UpdateCredentialsSql;
+        UserTable.AddUsername(command, username);
+        UserTable.AddCredentials(command, sha1, sha256);
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
@@ -73,8 +44,8 @@ internal sealed class SqliteUserStore(SqliteDatabase database) : IUserStore
     {
         await using var lease = await database.BeginWriteAsync(cancellationToken);
         using var command = lease.Connection.CreateCommand();
-        command.CommandText = DeleteSql;
-        command.Parameters.AddWithValue("$username", username);
+        command.CommandText = UserTable.DeleteSql;
+        UserTable.AddUsername(command, username);
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
@@ -82,19 +53,7 @@ internal sealed class SqliteUserStore(SqliteDatabase database) : IUserStore
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         using var command = connection.CreateCommand();
-        command.CommandText = CountSql;
+        command.CommandText = UserTable.CountSql;
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
-    }
-
-    private static void AddCredentials(SqliteCommand command, ScramCredentials sha1, ScramCredentials sha256)
-    {
-        command.Parameters.AddWithValue("$sha1_salt", sha1.Salt);
-        command.Parameters.AddWithValue("$sha1_iterations", sha1.Iterations);
-        command.Parameters.AddWithValue("$sha1_stored_key", sha1.StoredKey);
-        command.Parameters.AddWithValue("$sha1_server_key", sha1.ServerKey);
-        command.Parameters.AddWithValue("$sha256_salt", sha256.Salt);
-        command.Parameters.AddWithValue("$sha256_iterations", sha256.Iterations);
-        command.Parameters.AddWithValue("$sha256_stored_key", sha256.StoredKey);
-        command.Parameters.AddWithValue("$sha256_server_key", sha256.ServerKey);
     }
 }
