@@ -9,7 +9,38 @@ public sealed record ClusterConfig(
     HostPort? Notice,
     ZooConfig? Zoo,
     string? ZClient,
-    XmppConfig Xmpp);
+    XmppConfig Xmpp,
+    ClusterSettings Cluster)
+{
+    /// <summary>
+    /// Where this node's cluster layer finds ZooKeeper: <c>&lt;zClient&gt;</c> when given, else the embedded member's
+    /// client port on this host; null when there is neither (the node then serves XMPP alone).
+    /// </summary>
+    public string? CoordinationConnectString => ZClient ?? (Zoo is { } zoo
+        ? new HostPort(EmbeddedClientHost(zoo), zoo.ClientPort).ToString()
+        : null);
+
+    /// <summary>A node is a cluster member when it has a notice address and a ZooKeeper to register with.</summary>
+    public bool IsClustered => Notice is not null && CoordinationConnectString is not null;
+
+    private static string EmbeddedClientHost(ZooConfig zoo) =>
+        zoo.Properties.TryGetValue("clientPortAddress", out var address) && address is not ("0.0.0.0" or "::")
+            ? address
+            : "127.0.0.1";
+}
+
+/// <summary>
+/// The cluster layer (<c>&lt;cluster&gt;</c>, optional). <see cref="NodeId"/> is null when not given: the notice address
+/// then names the node. <see cref="SecretFile"/> holds the secret nodes prove to each other on notice links; without
+/// it, links are accepted only from registered members' addresses.
+/// </summary>
+public sealed record ClusterSettings(
+    string Root,
+    string? NodeId,
+    string? SecretFile,
+    TimeSpan SessionTimeout,
+    int MaxNoticeMessageBytes,
+    int NoticeQueueLength);
 
 public sealed record HostPort(string Host, int Port)
 {

@@ -114,7 +114,8 @@ public static partial class ClusterConfigReader
         };
 
         private static readonly string[] ZooPathKeys = ["dataDir", "dataLogDir", "quorum.auth.secretFile"];
-        private static readonly string[] RootElements = ["notice", "zoo", "zClient", "xmpp"];
+        private static readonly string[] RootElements = ["notice", "zoo", "zClient", "xmpp", "cluster"];
+        private static readonly string[] ClusterElements = ["root", "nodeId", "secretFile", "sessionTimeoutSeconds", "maxNoticeMessageBytes", "noticeQueueLength"];
         private static readonly string[] XmppElements = ["domain", "listen", "c2sPort", "directTlsPort", "dataDir", "tls", "storage", "registration", "limits"];
         private static readonly string[] TlsElements = ["certificate", "key", "password", "required", "allowPlaintextOnLoopback"];
         private static readonly string[] StorageElements = ["path", "connectionString"];
@@ -141,7 +142,35 @@ public static partial class ClusterConfigReader
                 Get<HostPort?>(found, "notice", Notice, null),
                 zoo,
                 Get<string?>(found, "zClient", ConnectString, null),
-                Xmpp(found.GetValueOrDefault("xmpp"), zoo));
+                Xmpp(found.GetValueOrDefault("xmpp"), zoo),
+                Cluster(found.GetValueOrDefault("cluster")));
+        }
+
+        private ClusterSettings Cluster(XElement? cluster)
+        {
+            var found = Children(cluster, ClusterElements);
+            return new ClusterSettings(
+                Get(found, "root", ClusterRoot, "/zkfire"),
+                Get<string?>(found, "nodeId", NodeId, null),
+                Get<string?>(found, "secretFile", e => Resolve(Text(e), baseDirectory), null),
+                TimeSpan.FromSeconds(Get(found, "sessionTimeoutSeconds", e => Int(e, 1, 3600), 10)),
+                Get(found, "maxNoticeMessageBytes", e => Int(e, 64 * 1024, 256 * 1024 * 1024), 16 * 1024 * 1024),
+                Get(found, "noticeQueueLength", e => Int(e, 16, 10_000_000), 65_536));
+        }
+
+        private string ClusterRoot(XElement e)
+        {
+            var text = Text(e);
+            return text.StartsWith('/') && text.Length > 1 && IsChroot(text) && !text.EndsWith('/') ? text
+                : throw Error(e, $"must be an absolute znode path such as /zkfire, got '{text}'");
+        }
+
+        private string NodeId(XElement e)
+        {
+            var text = Text(e);
+            return text.Length <= 255 && !text.Contains('/', StringComparison.Ordinal) && text is not ("." or "..") && text.All(c => !char.IsControl(c) && !char.IsWhiteSpace(c))
+                ? text
+                : throw Error(e, $"must be one znode name (no '/', blanks or control characters, at most 255 characters), got '{text}'");
         }
 
         private HostPort Notice(XElement e)

@@ -255,6 +255,63 @@ public sealed class ClusterConfigReaderTests
     }
 
     [Fact]
+    public void Cluster_settings_default_to_the_embedded_member_and_the_notice_address()
+    {
+        var config = Parse("""
+            <jive>
+              <notice>127.0.0.1:3004</notice>
+              <zoo><dataDir>d</dataDir><clientPort>3181</clientPort></zoo>
+            </jive>
+            """);
+
+        Assert.Equal(new ClusterSettings("/zkfire", null, null, TimeSpan.FromSeconds(10), 16 * 1024 * 1024, 65_536), config.Cluster);
+        Assert.Equal("127.0.0.1:3181", config.CoordinationConnectString);
+        Assert.True(config.IsClustered);
+    }
+
+    [Fact]
+    public void Cluster_settings_are_read_and_zclient_wins_over_the_embedded_member()
+    {
+        var config = Parse("""
+            <jive>
+              <notice>10.0.0.5:3004</notice>
+              <zoo><dataDir>d</dataDir><clientPort>3181</clientPort><clientPortAddress>10.0.0.5</clientPortAddress></zoo>
+              <zClient>10.0.0.1:2181,10.0.0.2:2181/chat</zClient>
+              <cluster>
+                <root>/zkfire/prod</root>
+                <nodeId>chat-1</nodeId>
+                <secretFile>secrets/cluster.key</secretFile>
+                <sessionTimeoutSeconds>6</sessionTimeoutSeconds>
+                <maxNoticeMessageBytes>1048576</maxNoticeMessageBytes>
+                <noticeQueueLength>1024</noticeQueueLength>
+              </cluster>
+            </jive>
+            """);
+
+        Assert.Equal(new ClusterSettings("/zkfire/prod", "chat-1", "/cfg/secrets/cluster.key", TimeSpan.FromSeconds(6), 1_048_576, 1024), config.Cluster);
+        Assert.Equal("10.0.0.1:2181,10.0.0.2:2181/chat", config.CoordinationConnectString);
+        Assert.Equal("10.0.0.5:3181", Parse("""<jive><zoo><dataDir>d</dataDir><clientPort>3181</clientPort><clientPortAddress>10.0.0.5</clientPortAddress></zoo></jive>""").CoordinationConnectString);
+    }
+
+    [Fact]
+    public void Without_notice_or_zookeeper_the_node_is_not_clustered()
+    {
+        Assert.False(Parse("<jive><notice>127.0.0.1:3004</notice></jive>").IsClustered);
+        Assert.False(Parse("<jive><zClient>127.0.0.1:2181</zClient></jive>").IsClustered);
+    }
+
+    [Theory]
+    [InlineData("<root>zkfire</root>", "absolute znode path")]
+    [InlineData("<root>/zkfire/</root>", "absolute znode path")]
+    [InlineData("<nodeId>a/b</nodeId>", "one znode name")]
+    [InlineData("<sessionTimeoutSeconds>0</sessionTimeoutSeconds>", "1-3600")]
+    public void Bad_cluster_setting(string element, string message) => AssertError($"""
+        <jive>
+          <cluster>{element}</cluster>
+        </jive>
+        """, 2, message);
+
+    [Fact]
     public void Port_out_of_range() => AssertError("""
         <jive>
           <zoo>
