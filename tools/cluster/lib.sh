@@ -11,6 +11,8 @@ STOP_GRACE_SECONDS=${STOP_GRACE_SECONDS:-15}
 c2s_port() { echo $((5212 + 10 * $1)); }
 direct_tls_port() { echo $((5213 + 10 * $1)); }
 notice_port() { echo $((5214 + 10 * $1)); }
+# The embedded ZooKeeper member of node N (start-local.sh): client port 2180+N, quorum 2887+N, election 3887+N.
+embedded_client_port() { echo $((2180 + $1)); }
 
 log() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*"; }
 die() { printf '%s: %s\n' "$(basename "$0")" "$*" >&2; exit 1; }
@@ -50,6 +52,27 @@ zk_mode() {
     fi
     answer=$(sed -n 's/^Mode: //p' <<<"$answer" | tr -d '\r')
     echo "${answer:-not serving}"
+}
+
+# The members' modes, sorted, on one line: "follower follower leader" when a three-member ensemble serves.
+ensemble_modes() {
+    local port
+    for port in "$@"; do zk_mode "$port"; done | sort | paste -sd ' '
+}
+
+# wait_for_ensemble SECONDS CLIENT_PORT...: until the members elected a leader and the others follow it.
+wait_for_ensemble() {
+    local deadline=$((SECONDS + $1)) modes port
+    shift
+    while true; do
+        modes=$(ensemble_modes "$@")
+        if [[ $modes == "follower follower leader" ]]; then
+            log "ZooKeeper ensemble serving (one leader, two followers)"
+            return
+        fi
+        ((SECONDS < deadline)) || die "the ensemble did not elect a leader within the time allowed (modes: $modes)"
+        sleep 1
+    done
 }
 
 # start_process NAME PIDFILE LOGFILE COMMAND...: runs COMMAND in the background, detached from this shell's session

@@ -47,13 +47,13 @@ account() { echo "$1:$(password "$1")@$(c2s_port "$2")"; }
 
 # cross SENDER NODE RECEIVER NODE: a message from SENDER logged in on one node to RECEIVER logged in on another.
 cross() {
-    "$PYTHON" "$CLIENT" cross "$(account "$1" "$2")" "$(account "$3" "$4")" 2>&1 | sed 's/^/    /'
+    "$PYTHON" "$CLIENT" cross "$(account "$1" "$2")" "$(account "$3" "$4")" 2>&1 | sed -u 's/^/    /'
 }
 
 show_status() {
     local code=0
     zkfire status --config "$DIR/node$1/cluster.xml" >"$WORK/status.out" 2>&1 || code=$?
-    sed 's/^/    /' "$WORK/status.out"
+    sed -u 's/^/    /' "$WORK/status.out"
     log "zkfire status (node$1's view) exited with $code"
     return "$code"
 }
@@ -74,7 +74,8 @@ wait_until() {
     log "$what"
 }
 
-leader_serves() { zkfire status --config "$DIR/node3/cluster.xml" | grep -Eq '^OK: server\.[0-9]+ leads'; }
+ensemble_serves() { [[ $(ensemble_modes "$(embedded_client_port 1)" "$(embedded_client_port 2)" "$(embedded_client_port 3)") == "follower follower leader" ]]; }
+status_serves() { zkfire status --config "$DIR/node3/cluster.xml" >/dev/null 2>&1; }
 three_nodes() { zkfire status --config "$DIR/node3/cluster.xml" | grep -q '^Nodes (3 registered'; }
 # The watcher's last report says its session is up.
 watcher_has_session() { tail -n 1 "$WORK/watch.log" | grep -Eq '\] (session up|ping answered)'; }
@@ -129,6 +130,8 @@ check "before: a message crosses from node1 to node2" cross alice 1 bob 2
 
 step "carol logs in on node3, the node that will survive; her client reports what it sees from now on"
 rm -f "$WORK/watch.ready"
+# Emptied here, not by the watcher's redirection, so the tail below never shows an earlier run's lines.
+: >"$WORK/watch.log"
 "$PYTHON" "$CLIENT" watch "$(account carol 3)" --seconds $((OBSERVE_SECONDS + 240)) --ready "$WORK/watch.ready" >"$WORK/watch.log" 2>&1 &
 watcher=$!
 helpers+=("$watcher")
@@ -153,7 +156,7 @@ sleep $((10 - (SECONDS - killed_at) > 0 ? 10 - (SECONDS - killed_at) : 0))
 log "+$((SECONDS - killed_at)) s: past the session timeout"
 show_status 3 || true
 log "+$((SECONDS - killed_at)) s: bob tries to log in on node3 (a fresh login while the quorum is lost)"
-if "$PYTHON" "$CLIENT" cross "$(account bob 3)" "$(account carol 3)" --timeout 8 2>&1 | sed 's/^/    /'; then
+if "$PYTHON" "$CLIENT" cross "$(account bob 3)" "$(account carol 3)" --timeout 8 2>&1 | sed -u 's/^/    /'; then
     log "bob's login on node3 and a message to carol on node3 worked"
 else
     log "bob's login or message on node3 did not work"
@@ -172,7 +175,8 @@ for n in 1 2; do
 done
 
 step "recovery: a leader, three nodes, carol's client back"
-check "after: the ensemble has a leader again" wait_until 90 "zkfire status shows a leader" leader_serves
+check "after: the ensemble has a leader and two followers again" wait_until 90 "srvr shows a leader and two followers" ensemble_serves
+check "after: zkfire status exits 0" wait_until 30 "zkfire status says the ensemble serves" status_serves
 if [[ $cluster_layer == yes ]]; then
     check "after: three nodes registered" wait_until 90 "zkfire status shows three nodes" three_nodes
 else

@@ -58,16 +58,10 @@ for n in "${NODES[@]}"; do
         -Dorg.slf4j.simpleLogger.defaultLogLevel=info -cp "$class_path" \
         org.apache.zookeeper.server.quorum.QuorumPeerMain "$DIR/zk$n/zoo.cfg"
 done
-deadline=$((SECONDS + 90))
-while true; do
-    modes=$(for n in "${NODES[@]}"; do zk_mode "$(client_port "$n")"; done | sort | tr '\n' ' ')
-    [[ $modes == "follower follower leader " ]] && break
-    for n in "${NODES[@]}"; do
-        pid_alive "$DIR/zk$n/pid" || die "zk$n exited; see $DIR/zk$n/zk.log"
-    done
-    ((SECONDS < deadline)) || die "the ensemble did not elect a leader within 90 s (modes: $modes); see $DIR/zk*/zk.log"
-    sleep 1
+for n in "${NODES[@]}"; do
+    pid_alive "$DIR/zk$n/pid" || die "zk$n exited at once; see $DIR/zk$n/zk.log"
 done
+wait_for_ensemble 90 $(for n in "${NODES[@]}"; do client_port "$n"; done) || die "see $DIR/zk*/zk.log"
 log "Apache ZooKeeper ensemble serving: $connect_string"
 
 for n in "${NODES[@]}"; do

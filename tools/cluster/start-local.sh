@@ -6,8 +6,6 @@ source "$(dirname "$0")/lib.sh"
 
 DIR=$(absolute_dir "${1:-cluster-local}")
 
-# Per member N: client port 2180+N, quorum port 2887+N, election port 3887+N.
-client_port() { echo $((2180 + $1)); }
 servers=""
 for n in "${NODES[@]}"; do
     servers+="    <server name=\"server.$n\">127.0.0.1:$((2887 + n)):$((3887 + n))</server>"$'\n'
@@ -18,7 +16,7 @@ for n in "${NODES[@]}"; do
     pid_alive "$DIR/node$n/pid" && die "node$n is already running (pid $(cat "$DIR/node$n/pid")); run tools/cluster/stop-local.sh $DIR first"
 done
 for n in "${NODES[@]}"; do
-    require_free_ports "$(c2s_port "$n")" "$(direct_tls_port "$n")" "$(notice_port "$n")" "$(client_port "$n")" $((2887 + n)) $((3887 + n))
+    require_free_ports "$(c2s_port "$n")" "$(direct_tls_port "$n")" "$(notice_port "$n")" "$(embedded_client_port "$n")" $((2887 + n)) $((3887 + n))
 done
 
 ensure_secret "$DIR/cluster.secret"
@@ -30,7 +28,7 @@ for n in "${NODES[@]}"; do
     <initLimit>10</initLimit>
     <syncLimit>5</syncLimit>
     <dataDir>$DIR/node$n/zk</dataDir>
-    <clientPort>$(client_port "$n")</clientPort>
+    <clientPort>$(embedded_client_port "$n")</clientPort>
     <clientPortAddress>127.0.0.1</clientPortAddress>
     <myid>$n</myid>
 ${servers}    <property name=\"quorum.auth.secretFile\">$DIR/quorum.secret</property>
@@ -46,11 +44,12 @@ for n in "${NODES[@]}"; do
     wait_for_port "node$n" "$DIR/node$n/pid" "$(c2s_port "$n")" 90
     log "node$n: c2s port $(c2s_port "$n") answers"
 done
+wait_for_ensemble 90 $(for n in "${NODES[@]}"; do embedded_client_port "$n"; done)
 wait_for_cluster "$DIR" 90
 
 echo
 printf 'Embedded ZooKeeper ensemble: '
-for n in "${NODES[@]}"; do printf 'server.%s 127.0.0.1:%s (%s)  ' "$n" "$(client_port "$n")" "$(zk_mode "$(client_port "$n")")"; done
+for n in "${NODES[@]}"; do printf 'server.%s 127.0.0.1:%s (%s)  ' "$n" "$(embedded_client_port "$n")" "$(zk_mode "$(embedded_client_port "$n")")"; done
 echo
 print_connect_help "$DIR"
 echo "Stop:   tools/cluster/stop-local.sh $DIR"
