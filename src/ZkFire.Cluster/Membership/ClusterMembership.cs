@@ -11,7 +11,8 @@ namespace ZkFire.Cluster.Membership;
 
 /// <summary>
 /// This node's membership of the cluster, kept in ZooKeeper: an ephemeral znode <c>Root/nodes/NodeId</c> whose data
-/// (a <c>MemberRecord</c> protobuf) names the node's notice address, version and start time, and a watch on
+/// (a <c>MemberRecord</c> protobuf) names the node's notice and c2s addresses, version, start time, embedded ZooKeeper
+/// member and session count (<see cref="PublishSessionCount"/>), and a watch on
 /// <c>Root/nodes</c> and on each member, so <see cref="Members"/> follows the cluster and <see cref="Events"/>
 /// reports every change in order.
 /// </summary>
