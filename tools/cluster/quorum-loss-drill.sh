@@ -47,7 +47,18 @@ account() { echo "$1:$(password "$1")@$(c2s_port "$2")"; }
 
 # cross SENDER NODE RECEIVER NODE: a message from SENDER logged in on one node to RECEIVER logged in on another.
 cross() {
-    "$PYTHON" "$CLIENT" cross "$(account "$1" "$2")" "$(account "$3" "$4")" 2>&1 | sed -u 's/^/    /'
+    "$PYTHON" "$CLIENT" cross "$(account "$1" "$2")" "$(account "$3" "$4")" --timeout 10 2>&1 | sed -u 's/^/    /'
+}
+
+# cross_eventually SENDER NODE RECEIVER NODE: cross, tried three times: links between nodes that just (re)joined may
+# take a moment to carry their routes.
+cross_eventually() {
+    local attempt
+    for attempt in 1 2 3; do
+        cross "$@" && return 0
+        ((attempt < 3)) && { log "attempt $attempt failed; trying again in 3 s"; sleep 3; }
+    done
+    return 1
 }
 
 show_status() {
@@ -126,7 +137,7 @@ for user in alice bob carol; do
 done
 
 step "alice on node1 sends bob on node2 a message"
-check "before: a message crosses from node1 to node2" cross alice 1 bob 2
+check "before: a message crosses from node1 to node2" cross_eventually alice 1 bob 2
 
 step "carol logs in on node3, the node that will survive; her client reports what it sees from now on"
 rm -f "$WORK/watch.ready"
@@ -187,8 +198,8 @@ log "recovered $((SECONDS - restarted_at)) s after the restart"
 check "after: carol has a session on node3 again" wait_until 30 "carol's client has a session" watcher_has_session
 
 step "log in again on different nodes: messages cross"
-check "after: a message crosses from node3 to node1" cross bob 3 alice 1
-check "after: a message crosses from node2 to node3" cross alice 2 bob 3
+check "after: a message crosses from node3 to node1" cross_eventually bob 3 alice 1
+check "after: a message crosses from node2 to node3" cross_eventually alice 2 bob 3
 
 stop_helpers
 helpers=()
