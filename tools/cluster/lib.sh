@@ -83,6 +83,8 @@ start_process() {
     if pid_alive "$pidfile"; then
         die "$name is already running (pid $(cat "$pidfile")); stop it first"
     fi
+    # Runs are appended, each after a marker line, so a restart keeps what the previous run logged.
+    printf '===== %s: %s starting\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$name" >>"$logfile"
     setsid "$@" >>"$logfile" 2>&1 </dev/null &
     echo $! >"$pidfile"
     log "$name started (pid $!, log $logfile)"
@@ -130,9 +132,14 @@ stop_pid() {
     rm -f "$pidfile"
 }
 
-# The node logs say so while the cluster layer is not in the build; then no node registers in ZooKeeper.
+# A node's latest run logs so while the cluster layer is not in the build; then no node registers in ZooKeeper.
 cluster_layer_missing() {
-    grep -qs "Cluster layer not in this build" "$1"/node*/node.log
+    local logfile
+    for logfile in "$1"/node*/node.log; do
+        [[ -f $logfile ]] || continue
+        awk '/^===== /{found=0} /Cluster layer not in this build/{found=1} END{exit !found}' "$logfile" && return 0
+    done
+    return 1
 }
 
 # wait_for_cluster DIR SECONDS: until `zkfire status` (node 1's view) serves and lists three nodes.
