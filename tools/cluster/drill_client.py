@@ -136,20 +136,35 @@ async def watch(args):
     account = Account(args.account, args)
     end = time.monotonic() + args.seconds
     first = True
+    # A refusal like the one before is counted, not printed again.
+    refusal, repeats = None, 0
     while time.monotonic() < end:
         client, failure = await login(account, min(args.retry_every * 3, 10))
         if client is None:
-            say(account.label, 'login refused: %s' % failure)
+            if failure == refusal:
+                repeats += 1
+            else:
+                report_repeats(account, repeats, args.retry_every)
+                say(account.label, 'login refused: %s' % failure)
+                refusal, repeats = failure, 0
             await asyncio.sleep(min(args.retry_every, max(0.0, end - time.monotonic())))
             continue
+        report_repeats(account, repeats, args.retry_every)
+        refusal, repeats = None, 0
         say(account.label, 'session up as %s' % client.boundjid)
         if first and args.ready:
             open(args.ready, 'w').close()
         first = False
         await keep_session(client, account, end, args.ping_every)
         client.stop()
+    report_repeats(account, repeats, args.retry_every)
     say(account.label, 'watch over after %s s' % args.seconds)
     return 0
+
+
+def report_repeats(account, repeats, every):
+    if repeats:
+        say(account.label, 'login refused the same way %d more time(s), retrying every %g s' % (repeats, every))
 
 
 async def keep_session(client, account, end, ping_every):
