@@ -1,0 +1,99 @@
+using System.Buffers.Binary;
+using System.Text;
+using System.Text.Json.Nodes;
+using Google.Protobuf;
+using Xunit.Abstractions;
+using ZkFire.Cluster.Notice.Messages;
+
+namespace ZkFire.Cluster.Interop.Tests;
+
+/// <summary>
+/// Bad input on a running node's notice port from a peer that never authenticated (issue 5, items 2 and 8): the
+/// node closes the connection, routes nothing it sent, keeps running, and cross-node traffic between two users
+/// still flows. The framing of the channel is the implementation's choice, so each input is sent in the shapes a
+/// length-prefixed Protobuf stream may take (4-byte big-endian or varint prefix), with enough bytes after it that
+/// any reading of the prefix gets a whole frame to judge.
+/// </summary>
+[Collection(EmbeddedClusterCollection.Name)]
+public sealed class NoticeBadInputTests(EmbeddedClusterFixture fixture, ITestOutputHelper output) : ClusterTest(output)
+{
+    private const string ForgedBody = "forged: routed without a handshake";
+
+    /// <summary>How long the node may take to close: a connection stuck waiting for more bytes is closed at the handshake timeout at the latest.</summary>
+    private const int CloseTimeoutSeconds = 15;
+
+    private static readonly byte[] Padding = new byte[4096];
+
+    public static TheoryData<string> Cases => [.. Inputs.Keys];
+
+    private static Dictionary<string, Func<TestUser, byte[]>> Inputs { get; } = new()
+    {
+        ["garbage bytes"] = _ => [.. "GET / HTTP/1.1\r\nHost: zkfire\r\n\r\n"u8, .. Deterministic(4096)],
+        ["oversized 4-byte length prefix"] = _ => [.. BigEndianLength(int.MaxValue - 15), .. Padding],
+        ["oversized varint length prefix"] = _ => [.. Varint(uint.MaxValue), .. Padding],
+        ["envelope without the handshake, 4-byte length prefix"] = receiver => Framed(Forged(receiver), varint: false),
+        ["envelope without the handshake, varint length prefix"] = receiver => Framed(Forged(receiver), varint: true),
+    };
+
+    [SkippableTheory]
+    [MemberData(nameof(Cases))]
+    public async Task Notice_port_closes_an_unauthenticated_connection_and_routing_goes_on(string input)
+    {
+        var cluster = await fixture.RequireAsync();
+        var users = await NewUsersAsync(cluster, 2);
+        var payload = Inputs[input](users[1]);
+
+        var result = await RunAsync(cluster, "notice_bad_input.py", users, extra: new JsonObject
+        {
+            ["notice_port"] = cluster.NoticePort(2),
+            ["payload"] = Convert.ToBase64String(payload),
+            ["forged_body"] = ForgedBody,
+            ["close_timeout"] = CloseTimeoutSeconds,
+        });
+
+        Output.WriteLine($"The notice port ended the connection ({result["ended"]}) {result["seconds"]} s after the input.");
+        Assert.All(ZkFireCluster.Ids, id => Assert.True(cluster.IsRunning(id), $"node {id} stopped"));
+    }
+
+    /// <summary>A well-formed envelope that would deliver a message to the receiver's session on node 2, were it routed.</summary>
+    private static byte[] Forged(TestUser receiver)
+    {
+        var target = $"{receiver.Jid(ZkFireCluster.Domain)}/receiver";
+        var xml = $"<message xmlns='jabber:client' type='chat' to='{target}' from='forger@{ZkFireCluster.Domain}/x'><body>{ForgedBody}</body></message>";
+        return new NoticeEnvelope
+        {
+            Stanza = new RoutedStanza { Target = target, From = $"forger@{ZkFireCluster.Domain}/x", Xml = ByteString.CopyFromUtf8(xml) },
+        }.ToByteArray();
+    }
+
+    private static byte[] Framed(byte[] envelope, bool varint) =>
+        [.. varint ? Varint((uint)envelope.Length) : BigEndianLength(envelope.Length), .. envelope, .. Padding];
+
+    private static byte[] BigEndianLength(int length)
+    {
+        var prefix = new byte[4];
+        BinaryPrimitives.WriteInt32BigEndian(prefix, length);
+        return prefix;
+    }
+
+    private static byte[] Varint(uint value)
+    {
+        var bytes = new List<byte>();
+        for (; value >= 0x80; value >>= 7)
+        {
+            bytes.Add((byte)(value | 0x80));
+        }
+
+        bytes.Add((byte)value);
+        return [.. bytes];
+    }
+
+    /// <summary>Noise that is the same on every run, so a failure replays.</summary>
+    private static byte[] Deterministic(int count)
+    {
+        var random = new Random(5);
+        var bytes = new byte[count];
+        random.NextBytes(bytes);
+        return bytes;
+    }
+}
