@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using ZkFire.Configuration;
 using ZkFire.Storage;
 using ZkFire.Xmpp;
+using ZkFire.Xmpp.Routing;
 using ZkFire.Xmpp.Sasl;
 using ZkFire.Xmpp.Tls;
 using ZkFire.Xmpp.Xml;
@@ -23,7 +24,7 @@ internal sealed partial class NodeService(ClusterConfig config, ILoggerFactory l
 
         store = await StoreFactory.OpenAsync(config.Xmpp, loggerFactory, cancellationToken);
         var options = ToOptions(config.Xmpp);
-        xmpp = new XmppServer(options, store, loggerFactory);
+        xmpp = new XmppServer(options, store, new NoRemoteRoutes(), loggerFactory);
         xmpp.Start();
     }
 

@@ -99,6 +99,7 @@ internal sealed class PresenceService(StanzaRouter router, IRosterStore rosters,
     {
         var initial = !session.Available;
         session.SetAvailable(stanza, ParsePriority(stanza));
+        router.Remote.Changed(session);
         var items = await rosters.GetAllAsync(session.Bare.Local!, cancellationToken);
 
         foreach (var item in items)
@@ -116,7 +117,7 @@ internal sealed class PresenceService(StanzaRouter router, IRosterStore rosters,
             return;
         }
 
-        foreach (var other in router.Sessions.Resources(session.Bare))
+        foreach (var other in router.Resources(session.Bare))
         {
             if (other != session && other.Presence is { } presence)
             {
@@ -154,6 +155,11 @@ internal sealed class PresenceService(StanzaRouter router, IRosterStore rosters,
     {
         var wasAvailable = session.Available;
         session.SetUnavailable();
+        if (wasAvailable)
+        {
+            router.Remote.Changed(session);
+        }
+
         stanza.SetAttribute("from", session.Jid.ToString());
         var directed = session.TakeDirectedPresence();
         var reached = new HashSet<Jid>();
@@ -193,11 +199,11 @@ internal sealed class PresenceService(StanzaRouter router, IRosterStore rosters,
             return;
         }
 
-        foreach (var session in router.Sessions.Resources(user))
+        foreach (var resource in router.Resources(user))
         {
-            if (session.Presence is { } presence)
+            if (resource.Presence is { } presence)
             {
-                await router.RouteAsync(WithTo(presence, prober), session.Jid, prober, cancellationToken);
+                await router.RouteAsync(WithTo(presence, prober), resource.Jid, prober, cancellationToken);
             }
         }
     }
@@ -249,17 +255,17 @@ internal sealed class PresenceService(StanzaRouter router, IRosterStore rosters,
 
     private async ValueTask SendPresenceOfResourcesAsync(Jid user, Jid contact, bool available, CancellationToken cancellationToken)
     {
-        foreach (var session in router.Sessions.Resources(user))
+        foreach (var resource in router.Resources(user))
         {
-            if (session.Presence is not { } presence)
+            if (resource.Presence is not { } presence)
             {
                 continue;
             }
 
             var stanza = available
                 ? WithTo(presence, contact)
-                : Stanzas.Create(Stanzas.Presence, "unavailable", session.Jid, contact);
-            await router.RouteAsync(stanza, session.Jid, contact, cancellationToken);
+                : Stanzas.Create(Stanzas.Presence, "unavailable", resource.Jid, contact);
+            await router.RouteAsync(stanza, resource.Jid, contact, cancellationToken);
         }
     }
 

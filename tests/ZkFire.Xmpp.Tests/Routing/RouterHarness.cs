@@ -22,7 +22,7 @@ internal sealed class RouterHarness : IAsyncDisposable
         this.directory = directory;
         Store = store;
         Options = options;
-        Router = new StanzaRouter(options, new SessionRegistry(), store, new AccountManager(store.Users, TimeProvider.System), NullLogger<StanzaRouter>.Instance);
+        Router = new StanzaRouter(options, new SessionRegistry(), new NoRemoteRoutes(), store, new AccountManager(store.Users, TimeProvider.System), NullLogger<StanzaRouter>.Instance);
     }
 
     public SqliteXmppStore Store { get; }
