@@ -7,7 +7,7 @@ import base64
 import socket
 import time
 
-from xmpp_scenario import expect, is_message, run
+from xmpp_scenario import ScenarioFailure, expect, is_message, run
 
 QUIET_PERIOD = 1.5
 
@@ -15,7 +15,11 @@ QUIET_PERIOD = 1.5
 def send_and_wait_for_close(port, payload, timeout):
     """Sends ``payload``; returns (how the connection ended, seconds until then), or raises if it stays open."""
     started = time.monotonic()
-    with socket.create_connection(('127.0.0.1', port), timeout=timeout) as peer:
+    try:
+        peer = socket.create_connection(('127.0.0.1', port), timeout=timeout)
+    except ConnectionRefusedError:
+        raise ScenarioFailure('nothing listens on the notice port %d' % port) from None
+    with peer:
         try:
             peer.sendall(payload)
         except (BrokenPipeError, ConnectionResetError):
