@@ -83,6 +83,34 @@ internal sealed class PresenceService(StanzaRouter router, IRosterStore rosters,
             ? BroadcastUnavailableAsync(session, Stanzas.Create(Stanzas.Presence, "unavailable", null, null), cancellationToken)
             : ValueTask.CompletedTask;
 
+    /// <summary>
+    /// Tells this node's sessions that could see <paramref name="lost"/> (the account's own and its subscribed
+    /// contacts') that it went offline; see <see cref="StanzaRouter.RemoteResourceLostAsync"/>.
+    /// </summary>
+    public async ValueTask ResourceLostAsync(Jid lost, CancellationToken cancellationToken)
+    {
+        var unavailable = Stanzas.Create(Stanzas.Presence, "unavailable", lost, null);
+        DeliverToLocalAvailable(lost.Bare, unavailable);
+        foreach (var item in await rosters.GetAllAsync(lost.Local!, cancellationToken))
+        {
+            if (RosterService.StateOf(item).SendsPresenceTo && Jid.TryParse(item.Contact, out var contact))
+            {
+                DeliverToLocalAvailable(contact.Bare, unavailable);
+            }
+        }
+    }
+
+    private void DeliverToLocalAvailable(Jid bare, Element stanza)
+    {
+        foreach (var session in router.Sessions.Resources(bare))
+        {
+            if (session.Available)
+            {
+                session.Send(WithTo(stanza, bare));
+            }
+        }
+    }
+
     /// <summary>Routes a subscription stanza the server sends for the user (roster removal, auto-replies).</summary>
     public async ValueTask SendSubscriptionAsync(Jid user, Jid contact, SubscriptionRequest request, CancellationToken cancellationToken)
     {

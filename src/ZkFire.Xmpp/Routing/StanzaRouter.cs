@@ -210,15 +210,15 @@ public sealed partial class StanzaRouter
     }
 
     /// <summary>
-    /// Another node bound <paramref name="full"/> later than the local session holding it: the local one is replaced,
-    /// as if the new bind had happened here. Its contacts see it go offline only when the new session is not
-    /// available already, so that a late "unavailable" never hides the new session.
+    /// Another node bound the full JID of <paramref name="local"/> later (the cluster compared the binds): the local
+    /// session is replaced, as if the new bind had happened here. Its contacts see it go offline only when the new
+    /// session is not available already, so that a late "unavailable" never hides the new session.
     /// </summary>
-    public async ValueTask ReplacedElsewhereAsync(Jid full, long stamp, bool replacementAvailable, CancellationToken cancellationToken)
+    public async ValueTask ReplacedElsewhereAsync(ClientSession local, bool replacementAvailable, CancellationToken cancellationToken)
     {
-        if (Sessions.Find(full) is not { } local || local.BindStamp >= stamp)
+        if (!replacementAvailable)
         {
-            return;
+            await Presence.SessionClosedAsync(local, cancellationToken);
         }
 
         if (Sessions.Unbind(local))
@@ -226,14 +226,17 @@ public sealed partial class StanzaRouter
             Remote.Unbound(local);
         }
 
-        if (!replacementAvailable)
-        {
-            await Presence.SessionClosedAsync(local, cancellationToken);
-        }
-
         local.SetUnavailable();
         local.Close("conflict", "Replaced by a new connection for the same resource on another node.");
     }
+
+    /// <summary>
+    /// A resource of another node vanished without saying goodbye (its node left the cluster, or resent its sessions
+    /// without it): this node's sessions that could see it get its unavailable presence. Every node does this for its
+    /// own sessions only, so each contact hears it once.
+    /// </summary>
+    public ValueTask RemoteResourceLostAsync(IResource lost, CancellationToken cancellationToken) =>
+        lost.Available ? Presence.ResourceLostAsync(lost.Jid, cancellationToken) : ValueTask.CompletedTask;
 
     /// <summary>
     /// How many nodes the stanza being routed on this flow has already crossed: a stanza another node forwarded
