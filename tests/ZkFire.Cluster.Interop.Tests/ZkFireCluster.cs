@@ -42,6 +42,11 @@ public sealed class ZkFireCluster : IAsyncDisposable
     /// <summary>The embedded members' tick: short, so elections after a kill settle quickly.</summary>
     private const int EmbeddedTickTime = 1000;
 
+    /// <summary>What a node logs once it has joined the cluster (and serves clients), when fenced, and when back.</summary>
+    private const string JoinedLine = "Cluster: joined as ";
+    private const string FencedLine = "Cluster: fenced";
+    private const string RejoinedLine = "Cluster: rejoined";
+
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(90);
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(2);
@@ -169,8 +174,9 @@ public sealed class ZkFireCluster : IAsyncDisposable
     }
 
     /// <summary>
-    /// Waits until every node serves c2s and, with embedded members, the ensemble has exactly one leader. A node that
-    /// died on its own fails this at once, with the logs.
+    /// Waits until, with embedded members, the ensemble has exactly one leader, and every node serves c2s, has joined
+    /// the cluster and holds the routes of every other running node. A node that died on its own fails this at once,
+    /// with the logs.
     /// </summary>
     public async Task WaitUntilReadyAsync()
     {
@@ -222,14 +228,6 @@ public sealed class ZkFireCluster : IAsyncDisposable
     private async Task<string?> WhatIsPendingAsync()
     {
         var running = nodes.Where(n => n.Process.IsRunning).ToList();
-        foreach (var node in running)
-        {
-            if (!await AcceptsAsync(node.C2sPort))
-            {
-                return $"node {node.Id} does not accept c2s connections on port {node.C2sPort}";
-            }
-        }
-
         if (Coordination == Coordination.Embedded)
         {
             var modes = await Task.WhenAll(running.Select(async n => (n.Id, Mode: await ModeAsync(n.ZooKeeperPort))));
@@ -239,7 +237,44 @@ public sealed class ZkFireCluster : IAsyncDisposable
             }
         }
 
+        foreach (var node in running)
+        {
+            if (!await AcceptsAsync(node.C2sPort))
+            {
+                return $"node {node.Id} does not accept c2s connections on port {node.C2sPort}";
+            }
+
+            var log = node.Process.CurrentRunLog;
+            if (!ServesAsMember(log))
+            {
+                return $"node {node.Id} has not joined the cluster (no '{JoinedLine}', or '{FencedLine}' since)";
+            }
+
+            if (running.Where(peer => peer != node).FirstOrDefault(peer => !HasRoutesOf(log, peer)) is { } unsynced)
+            {
+                return $"node {node.Id} has not received the routes of node {unsynced.Id} since its link to it last went down";
+            }
+        }
+
         return null;
+    }
+
+    private static bool ServesAsMember(string log) =>
+        Math.Max(log.LastIndexOf(JoinedLine, StringComparison.Ordinal), log.LastIndexOf(RejoinedLine, StringComparison.Ordinal))
+        > log.LastIndexOf(FencedLine, StringComparison.Ordinal);
+
+    /// <summary>
+    /// Whether a node's log shows a full copy of <paramref name="peer"/>'s routes received after the last sign of an
+    /// earlier incarnation of it (its link down, its routes purged): only then does a message to the peer's users
+    /// cross.
+    /// </summary>
+    private static bool HasRoutesOf(string log, Node peer)
+    {
+        var id = peer.NodeId;
+        var received = log.LastIndexOf($" routes from {id}\n", StringComparison.Ordinal);
+        var lost = Math.Max(log.LastIndexOf($"notice link to {id} down", StringComparison.Ordinal),
+            log.LastIndexOf($"Cluster: {id} left or restarted", StringComparison.Ordinal));
+        return received > lost;
     }
 
     private static async Task<bool> AcceptsAsync(int port)
@@ -275,7 +310,11 @@ public sealed class ZkFireCluster : IAsyncDisposable
         : throw new ArgumentOutOfRangeException(nameof(id), id, $"nodes are numbered 1 to {Size}");
 
     /// <summary>One node: its config, folders and ports stay, its process comes and goes.</summary>
-    private sealed record Node(int Id, string ConfigPath, int C2sPort, int NoticePort, int ZooKeeperPort, RestartableProcess Process);
+    private sealed record Node(int Id, string ConfigPath, int C2sPort, int NoticePort, int ZooKeeperPort, RestartableProcess Process)
+    {
+        /// <summary>The node's id in the cluster: with no <c>&lt;nodeId&gt;</c>, its notice address.</summary>
+        public string NodeId => string.Create(CultureInfo.InvariantCulture, $"{LoopbackHost}:{NoticePort}");
+    }
 
     /// <summary>The files and ports of one cluster, from which each node's cluster.xml is written.</summary>
     private sealed record Layout(string Directory, string SecretFile, string StorePath, string? ExternalEnsemble, int[] Ports)

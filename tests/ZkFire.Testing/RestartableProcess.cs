@@ -33,6 +33,18 @@ public sealed class RestartableProcess(string fileName, IReadOnlyList<string> ar
         }
     }
 
+    /// <summary>What the current run (or the last one, until <see cref="KillAsync"/>) wrote.</summary>
+    public string CurrentRunLog
+    {
+        get
+        {
+            lock (gate)
+            {
+                return process?.Log ?? string.Empty;
+            }
+        }
+    }
+
     /// <summary>The exit code of a run that ended on its own, or null.</summary>
     public int? ExitCode => process is { HasExited: true } ended ? ended.ExitCode : null;
 
