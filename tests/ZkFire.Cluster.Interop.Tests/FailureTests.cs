@@ -47,7 +47,9 @@ public sealed class FailureTests(ITestOutputHelper output) : ClusterTest(output)
         var users = await NewUsersAsync(cluster, 2);
         const int survivor = 1;
 
-        var loss = await RunAsync(cluster, "quorum_loss.py", users, extra: new JsonObject { ["survivor"] = survivor }, timeout: FailureScenarioTimeout);
+        // The survivor's member needs up to syncLimit × tickTime (5 s) to notice the lost quorum before its session starts to run out.
+        var loss = await RunAsync(cluster, "quorum_loss.py", users, extra: new JsonObject { ["survivor"] = survivor, ["margin"] = 15 },
+            timeout: FailureScenarioTimeout);
         Output.WriteLine($"Survivor kept the client {loss["seconds_connected"]} s, closed it with <{loss["stream_error"]}/>, " +
             $"refused a new login with <{loss["login_refusal"]}/>.");
         Assert.Equal("system-shutdown", loss["login_refusal"]);
