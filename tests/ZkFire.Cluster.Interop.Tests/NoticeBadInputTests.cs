@@ -10,9 +10,9 @@ namespace ZkFire.Cluster.Interop.Tests;
 /// <summary>
 /// Bad input on a running node's notice port from a peer that never authenticated (issue 5, items 2 and 8): the
 /// node closes the connection, routes nothing it sent, keeps running, and cross-node traffic between two users
-/// still flows. The framing of the channel is the implementation's choice, so each input is sent in the shapes a
-/// length-prefixed Protobuf stream may take (4-byte big-endian or varint prefix), with enough bytes after it that
-/// any reading of the prefix gets a whole frame to judge.
+/// still flows. Links frame protobuf messages with a 4-byte big-endian length and open with a LinkHandshake
+/// (src/ZkFire.Interconnect/link_handshake.proto); the inputs are also sent with a varint prefix, the other common
+/// framing of protobuf streams, with enough bytes after the prefix that any reading of it gets a whole frame to judge.
 /// </summary>
 [Collection(EmbeddedClusterCollection.Name)]
 public sealed class NoticeBadInputTests(EmbeddedClusterFixture fixture, ITestOutputHelper output) : ClusterTest(output)
@@ -26,13 +26,16 @@ public sealed class NoticeBadInputTests(EmbeddedClusterFixture fixture, ITestOut
 
     public static TheoryData<string> Cases => [.. Inputs.Keys];
 
-    private static Dictionary<string, Func<TestUser, byte[]>> Inputs { get; } = new()
+    private static Dictionary<string, Func<ZkFireCluster, TestUser, byte[]>> Inputs { get; } = new()
     {
-        ["garbage bytes"] = _ => [.. "GET / HTTP/1.1\r\nHost: zkfire\r\n\r\n"u8, .. Deterministic(4096)],
-        ["oversized 4-byte length prefix"] = _ => [.. BigEndianLength(int.MaxValue - 15), .. Padding],
-        ["oversized varint length prefix"] = _ => [.. Varint(uint.MaxValue), .. Padding],
-        ["envelope without the handshake, 4-byte length prefix"] = receiver => Framed(Forged(receiver), varint: false),
-        ["envelope without the handshake, varint length prefix"] = receiver => Framed(Forged(receiver), varint: true),
+        ["garbage bytes"] = (_, _) => [.. "GET / HTTP/1.1\r\nHost: zkfire\r\n\r\n"u8, .. Deterministic(4096)],
+        ["oversized 4-byte length prefix"] = (_, _) => [.. BigEndianLength(int.MaxValue - 15), .. Padding],
+        ["oversized varint length prefix"] = (_, _) => [.. Varint(uint.MaxValue), .. Padding],
+        ["envelope without the handshake, 4-byte length prefix"] = (_, receiver) => Framed(Forged(receiver), varint: false),
+        ["envelope without the handshake, varint length prefix"] = (_, receiver) => Framed(Forged(receiver), varint: true),
+        ["node 1's hello with a wrong proof of the secret"] = (cluster, receiver) =>
+            [.. Framed(Impostor(cluster), varint: false, padded: false), .. Framed(WrongProof(), varint: false, padded: false),
+             .. Framed(Forged(receiver), varint: false)],
     };
 
     [SkippableTheory]
@@ -41,7 +44,7 @@ public sealed class NoticeBadInputTests(EmbeddedClusterFixture fixture, ITestOut
     {
         var cluster = await fixture.RequireAsync();
         var users = await NewUsersAsync(cluster, 2);
-        var payload = Inputs[input](users[1]);
+        var payload = Inputs[input](cluster, users[1]);
 
         var result = await RunAsync(cluster, "notice_bad_input.py", users, extra: new JsonObject
         {
@@ -66,8 +69,26 @@ public sealed class NoticeBadInputTests(EmbeddedClusterFixture fixture, ITestOut
         }.ToByteArray();
     }
 
-    private static byte[] Framed(byte[] envelope, bool varint) =>
-        [.. varint ? Varint((uint)envelope.Length) : BigEndianLength(envelope.Length), .. envelope, .. Padding];
+    /// <summary>
+    /// A LinkHandshake Hello (field 1) claiming to be node 1 on its way to node 2's notice port, as a member that
+    /// uses the cluster secret sends it; written field by field, as the test knows the message only by its wire form.
+    /// </summary>
+    private static byte[] Impostor(ZkFireCluster cluster) => Field(1,
+    [
+        .. Field(1, Encoding.UTF8.GetBytes(cluster.NodeId(1))),
+        .. Field(2, Encoding.UTF8.GetBytes(cluster.NodeId(2))),
+        .. Field(3, "notice"u8.ToArray()),
+        .. Field(4, Deterministic(32)),
+        0x28, 0x01, // field 5 (uses_secret), varint true
+    ]);
+
+    /// <summary>A LinkHandshake Proof (field 3) whose MAC was not made with the cluster secret.</summary>
+    private static byte[] WrongProof() => Field(3, Field(1, Deterministic(32)));
+
+    private static byte[] Field(int number, byte[] value) => [(byte)((number << 3) | 2), .. Varint((uint)value.Length), .. value];
+
+    private static byte[] Framed(byte[] message, bool varint, bool padded = true) =>
+        [.. varint ? Varint((uint)message.Length) : BigEndianLength(message.Length), .. message, .. padded ? Padding : []];
 
     private static byte[] BigEndianLength(int length)
     {

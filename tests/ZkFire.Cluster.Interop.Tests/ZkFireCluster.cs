@@ -78,6 +78,9 @@ public sealed class ZkFireCluster : IAsyncDisposable
 
     public int NoticePort(int id) => Of(id).NoticePort;
 
+    /// <summary>The node's id in the cluster (its notice address, as no <c>&lt;nodeId&gt;</c> is set).</summary>
+    public string NodeId(int id) => Of(id).NodeId;
+
     /// <summary>The node's current process id, for a scenario that kills, stops or resumes it itself.</summary>
     public int ProcessId(int id) => Of(id).Process.ProcessId;
 
