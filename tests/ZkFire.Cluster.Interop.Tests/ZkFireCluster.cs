@@ -157,9 +157,6 @@ public sealed class ZkFireCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>SIGKILLs the node (by pid, whole tree: no shutdown hook runs, like a crash).</summary>
-    public Task KillAsync(int id) => Of(id).Process.KillAsync();
-
     /// <summary>
     /// Starts every node that is not running (killed here, or by a scenario through its pid) on its own config and
     /// data, and waits until the whole cluster is ready: a test's starting point, and the recovery step of the
