@@ -2,13 +2,13 @@ using BenchmarkDotNet.Attributes;
 using DotNetty.Buffers;
 using DotNetty.Common;
 using Google.Protobuf;
+using ZkFire.Interconnect;
 using ZkFire.ZooKeeper.Server.Quorum.Messages;
-using ZkFire.ZooKeeper.Server.Quorum.Transport;
 
 namespace ZkFire.Benchmarks.Quorum;
 
 /// <summary>
-/// The quorum transport's codec on its two hot messages: a broadcast Proposal carrying a ~200-byte transaction and
+/// The link codec (<see cref="ProtobufFrameCodec{T}"/>) on the quorum transport's two hot messages: a broadcast Proposal carrying a ~200-byte transaction and
 /// an election Notification. Encode writes a whole frame (length prefix included) into a pooled DotNetty buffer, as
 /// a sender does; decode parses a frame body, as the receiving handler does after the length decoder.
 /// </summary>
@@ -18,6 +18,8 @@ public class QuorumFrameCodecBenchmarks
     private const int MaxMessageSize = 4 * 1024 * 1024;
 
     private readonly IByteBufferAllocator _allocator = PooledByteBufferAllocator.Default;
+
+    private readonly ProtobufFrameCodec<QuorumMessage> _codec = new(QuorumMessage.Parser, MaxMessageSize);
 
     private readonly QuorumMessage _proposal = new()
     {
@@ -53,17 +55,17 @@ public class QuorumFrameCodecBenchmarks
     public int EncodeProposal() => Encode(_proposal);
 
     [Benchmark]
-    public long DecodeProposal() => QuorumFrameCodec.Decode(_proposalBody).Proposal.Zxid;
+    public long DecodeProposal() => _codec.Decode(_proposalBody).Proposal.Zxid;
 
     [Benchmark]
     public int EncodeNotification() => Encode(_notification);
 
     [Benchmark]
-    public long DecodeNotification() => QuorumFrameCodec.Decode(_notificationBody).Notification.Leader;
+    public long DecodeNotification() => _codec.Decode(_notificationBody).Notification.Leader;
 
     private int Encode(QuorumMessage message)
     {
-        var frame = QuorumFrameCodec.Encode(_allocator, message, MaxMessageSize);
+        var frame = _codec.Encode(_allocator, message);
         var length = frame.ReadableBytes;
         frame.Release();
         return length;
@@ -71,8 +73,8 @@ public class QuorumFrameCodecBenchmarks
 
     private IByteBuffer Body(QuorumMessage message)
     {
-        var frame = QuorumFrameCodec.Encode(_allocator, message, MaxMessageSize);
-        frame.SkipBytes(QuorumFrameCodec.LengthPrefixSize);
+        var frame = _codec.Encode(_allocator, message);
+        frame.SkipBytes(LinkFraming.LengthPrefixSize);
         return frame;
     }
 }

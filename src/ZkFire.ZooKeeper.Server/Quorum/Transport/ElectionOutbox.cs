@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using DotNetty.Transport.Channels;
 using Microsoft.Extensions.Logging;
+using ZkFire.Interconnect;
 using ZkFire.ZooKeeper.Server.Quorum.Messages;
 
 namespace ZkFire.ZooKeeper.Server.Quorum.Transport;
@@ -14,6 +15,7 @@ internal sealed partial class ElectionOutbox
 {
     private readonly QuorumMember member;
     private readonly Func<QuorumMember, CancellationToken, Task<IChannel>> connect;
+    private readonly ProtobufFrameCodec<QuorumMessage> codec;
     private readonly QuorumTransportOptions options;
     private readonly ILogger logger;
     private readonly CancellationToken stopping;
@@ -25,12 +27,14 @@ internal sealed partial class ElectionOutbox
     public ElectionOutbox(
         QuorumMember member,
         Func<QuorumMember, CancellationToken, Task<IChannel>> connect,
+        ProtobufFrameCodec<QuorumMessage> codec,
         QuorumTransportOptions options,
         ILogger logger,
         CancellationToken stopping)
     {
         this.member = member;
         this.connect = connect;
+        this.codec = codec;
         this.options = options;
         this.logger = logger;
         this.stopping = stopping;
@@ -100,7 +104,7 @@ internal sealed partial class ElectionOutbox
 
                 while (queue.Reader.TryRead(out var notification))
                 {
-                    var frame = QuorumFrameCodec.Encode(channel.Allocator, new QuorumMessage { Notification = notification }, options.MaxMessageSize);
+                    var frame = codec.Encode(channel.Allocator, new QuorumMessage { Notification = notification });
                     _ = channel.WriteAsync(frame);
                 }
 

@@ -1,9 +1,8 @@
-using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using Google.Protobuf;
 using Xunit.Abstractions;
+using ZkFire.Interconnect.Tests;
 using ZkFire.ZooKeeper.Server.Quorum;
 using ZkFire.ZooKeeper.Server.Quorum.Messages;
 using ZkFire.ZooKeeper.Server.Quorum.Transport;
@@ -45,54 +44,6 @@ public sealed class DotNettyQuorumTransportTests(ITestOutputHelper output)
             Assert.Equal([1L, 2L, 3L], received.Select(e => e.From).Order());
             Assert.All(received, e => Assert.Equal((e.From, 100 * e.From + id), (e.Notification.Leader, e.Notification.Zxid)));
         }
-    }
-
-    [Fact]
-    public async Task A_link_delivers_many_messages_in_order_both_ways()
-    {
-        await using var ensemble = new TransportEnsemble(2, output);
-        var leader = await ensemble.StartAsync(1);
-        var learner = await ensemble.StartAsync(2);
-        using var timeout = new CancellationTokenSource(TransportEnsemble.Patience);
-
-        await using var toLeader = await learner.ConnectAsync(1, timeout.Token);
-        await using var toLearner = await leader.AcceptedLearners.ReadAsync(timeout.Token);
-        Assert.Equal((1L, 2L), (toLeader.PeerId, toLearner.PeerId));
-
-        // Proposals, and snapshot pieces big enough to fill the send buffers and make the sender wait.
-        const int Count = 5000;
-        var txn = ByteString.CopyFrom(new byte[200]);
-        var piece = ByteString.CopyFrom(new byte[1024 * 1024]);
-        var sending = Task.Run(async () =>
-        {
-            for (var i = 1; i <= Count; i++)
-            {
-                var message = i % 1000 == 0
-                    ? new QuorumMessage { SnapChunk = new SnapChunk { Zxid = i, Data = piece } }
-                    : new QuorumMessage { Proposal = new Proposal { Zxid = i, Txn = txn } };
-                await toLeader.SendAsync(message, timeout.Token);
-            }
-        });
-        var acking = Task.Run(async () =>
-        {
-            for (var i = 1; i <= Count; i++)
-            {
-                await toLearner.SendAsync(new QuorumMessage { Ack = new Ack { Zxid = i } }, timeout.Token);
-            }
-        });
-
-        for (var i = 1; i <= Count; i++)
-        {
-            var message = await toLearner.ReceiveAsync(timeout.Token);
-            Assert.Equal(i, message.BodyCase == QuorumMessage.BodyOneofCase.SnapChunk ? message.SnapChunk.Zxid : message.Proposal.Zxid);
-        }
-
-        for (var i = 1; i <= Count; i++)
-        {
-            Assert.Equal(i, (await toLeader.ReceiveAsync(timeout.Token)).Ack.Zxid);
-        }
-
-        await Task.WhenAll(sending, acking);
     }
 
     [Fact]
@@ -139,12 +90,9 @@ public sealed class DotNettyQuorumTransportTests(ITestOutputHelper output)
         using var impostor = new TcpListener(IPAddress.Loopback, ensemble[1].QuorumPort);
         impostor.Start();
         var connecting = learner.ConnectAsync(1, CancellationToken.None);
-        await using var peer = new RawQuorumPeer(await impostor.AcceptSocketAsync());
-        var hello = (await peer.ReceiveAsync())!.Hello;
-        Assert.Equal((2L, 1L, LinkPurpose.Quorum, true), (hello.MyId, hello.To, hello.Purpose, hello.UsesSecret));
-        await peer.SendAsync(new QuorumMessage { Challenge = new Challenge { Nonce = ByteString.CopyFrom(new byte[32]) } });
-        Assert.Equal(QuorumMessage.BodyOneofCase.Proof, (await peer.ReceiveAsync())!.BodyCase);
-        await peer.SendAsync(new QuorumMessage { Proof = new Proof { Mac = ByteString.CopyFrom(new byte[32]) } });
+        await using var peer = new RawLinkPeer(await impostor.AcceptSocketAsync());
+        var hello = await peer.ImpersonateAsync();
+        Assert.Equal(("2", "1", "quorum", true), (hello.From, hello.To, hello.Purpose, hello.UsesSecret));
         await peer.SendAsync(new QuorumMessage { LeaderInfo = new LeaderInfo { NewEpoch = 7 } });
 
         var error = await Assert.ThrowsAsync<IOException>(() => connecting);
@@ -163,85 +111,9 @@ public sealed class DotNettyQuorumTransportTests(ITestOutputHelper output)
         var impostor = await ensemble.StartAsync(9, members: [ensemble[1], stranger]);
 
         await Assert.ThrowsAsync<IOException>(() => impostor.ConnectAsync(1, CancellationToken.None));
-        await using var raw = await RawQuorumPeer.ConnectAsync(ensemble[1].ElectionPort);
-        await Assert.ThrowsAsync<IOException>(() => raw.HandshakeAsync(9, 1, LinkPurpose.Election, Secret));
+        await using var raw = await RawLinkPeer.ConnectAsync(ensemble[1].ElectionPort);
+        await Assert.ThrowsAsync<IOException>(() => raw.HandshakeAsync("9", "1", "election", Secret));
         Assert.False(leader.AcceptedLearners.TryRead(out _));
-    }
-
-    [Fact]
-    public async Task Garbage_on_an_authenticated_connection_closes_only_that_connection()
-    {
-        await using var ensemble = new TransportEnsemble(3, output);
-        var leader = await ensemble.StartAsync(1);
-        var learner = await ensemble.StartAsync(2);
-        using var timeout = new CancellationTokenSource(TransportEnsemble.Patience);
-        await using var healthy = await learner.ConnectAsync(1, timeout.Token);
-        await using var healthyAccepted = await leader.AcceptedLearners.ReadAsync(timeout.Token);
-
-        // Member 3's credentials on a hand-driven connection: one good message, then bytes that are no message.
-        await using var raw = await RawQuorumPeer.ConnectAsync(ensemble[1].QuorumPort);
-        await raw.HandshakeAsync(3, 1, LinkPurpose.Quorum, Secret);
-        await using var rawAccepted = await leader.AcceptedLearners.ReadAsync(timeout.Token);
-        await raw.SendAsync(new QuorumMessage { Ack = new Ack { Zxid = 5 } });
-        await raw.SendRawAsync([0, 0, 0, 6, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
-        await raw.SendAsync(new QuorumMessage { Ack = new Ack { Zxid = 6 } });
-
-        Assert.Equal(5, (await rawAccepted.ReceiveAsync(timeout.Token)).Ack.Zxid);
-        await Assert.ThrowsAsync<IOException>(async () => await rawAccepted.ReceiveAsync(timeout.Token));
-        Assert.True(await raw.IsClosedByPeerAsync());
-        await AssertWorksAsync(healthy, healthyAccepted, timeout.Token);
-    }
-
-    [Fact]
-    public async Task An_oversized_frame_closes_only_that_connection()
-    {
-        await using var ensemble = new TransportEnsemble(3, output);
-        var leader = await ensemble.StartAsync(1, new QuorumTransportOptions { SecretFile = ensemble.SecretFile, MaxMessageSize = 64 * 1024 });
-        var learner = await ensemble.StartAsync(2);
-        using var timeout = new CancellationTokenSource(TransportEnsemble.Patience);
-        await using var healthy = await learner.ConnectAsync(1, timeout.Token);
-        await using var healthyAccepted = await leader.AcceptedLearners.ReadAsync(timeout.Token);
-
-        await using var raw = await RawQuorumPeer.ConnectAsync(ensemble[1].QuorumPort);
-        await raw.HandshakeAsync(3, 1, LinkPurpose.Quorum, Secret);
-        await using var rawAccepted = await leader.AcceptedLearners.ReadAsync(timeout.Token);
-        var oversized = RawQuorumPeer.Frame(new QuorumMessage { Proposal = new Proposal { Zxid = 1, Txn = ByteString.CopyFrom(new byte[64 * 1024]) } });
-        await raw.SendRawAsync(oversized);
-
-        await Assert.ThrowsAsync<IOException>(async () => await rawAccepted.ReceiveAsync(timeout.Token));
-        Assert.True(await raw.IsClosedByPeerAsync());
-        await AssertWorksAsync(healthy, healthyAccepted, timeout.Token);
-    }
-
-    [Fact]
-    public async Task Garbage_before_the_handshake_is_refused_and_the_election_goes_on()
-    {
-        await using var ensemble = new TransportEnsemble(2, output);
-        var one = await ensemble.StartAsync(1);
-        var two = await ensemble.StartAsync(2);
-
-        await using var raw = await RawQuorumPeer.ConnectAsync(ensemble[1].ElectionPort);
-        var noise = new byte[64];
-        BinaryPrimitives.WriteInt32BigEndian(noise, 60);
-        noise.AsSpan(4).Fill(0xee);
-        await raw.SendRawAsync(noise);
-        Assert.True(await raw.IsClosedByPeerAsync());
-
-        two.SendElection(1, new Notification { Leader = 2 });
-        using var timeout = new CancellationTokenSource(TransportEnsemble.Patience);
-        Assert.Equal(2, (await one.ElectionInbox.ReadAsync(timeout.Token)).From);
-    }
-
-    [Fact]
-    public async Task A_silent_connection_is_closed_after_the_handshake_timeout()
-    {
-        await using var ensemble = new TransportEnsemble(1, output);
-        await ensemble.StartAsync(1, new QuorumTransportOptions { SecretFile = ensemble.SecretFile, HandshakeTimeout = TimeSpan.FromMilliseconds(300) });
-
-        await using var raw = await RawQuorumPeer.ConnectAsync(ensemble[1].QuorumPort);
-        var started = DateTime.UtcNow;
-        Assert.True(await raw.IsClosedByPeerAsync());
-        Assert.InRange(DateTime.UtcNow - started, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(5));
     }
 
     [Fact]
@@ -260,11 +132,19 @@ public sealed class DotNettyQuorumTransportTests(ITestOutputHelper output)
         await AssertWorksAsync(link, accepted, timeout.Token);
 
         // A member that claims an id nobody configured, or brings a secret this member does not have, is refused.
-        await using var stranger = await RawQuorumPeer.ConnectAsync(ensemble[1].ElectionPort);
-        await stranger.SendAsync(new QuorumMessage { Hello = new Hello { MyId = 7, To = 1, Purpose = LinkPurpose.Election } });
+        await using var stranger = await RawLinkPeer.ConnectAsync(ensemble[1].ElectionPort);
+        await Assert.ThrowsAsync<IOException>(() => stranger.HandshakeAsync("7", "1", "election", secret: null));
         Assert.True(await stranger.IsClosedByPeerAsync());
-        await using var secretive = await RawQuorumPeer.ConnectAsync(ensemble[1].ElectionPort);
-        await Assert.ThrowsAsync<IOException>(() => secretive.HandshakeAsync(2, 1, LinkPurpose.Election, Secret));
+        await using var secretive = await RawLinkPeer.ConnectAsync(ensemble[1].ElectionPort);
+        await Assert.ThrowsAsync<IOException>(() => secretive.HandshakeAsync("2", "1", "election", Secret));
+
+        // Nor does a member's id open the quorum port for anything but quorum messages once the link is up.
+        await using var member = await RawLinkPeer.ConnectAsync(ensemble[1].QuorumPort);
+        await member.HandshakeAsync("2", "1", "quorum", secret: null);
+        await using var memberAccepted = await one.AcceptedLearners.ReadAsync(timeout.Token);
+        await member.SendAsync(new QuorumMessage { Notification = new Notification { Leader = 2 } });
+        await Assert.ThrowsAsync<IOException>(async () => await memberAccepted.ReceiveAsync(timeout.Token));
+        Assert.True(await member.IsClosedByPeerAsync());
     }
 
     [Fact]
