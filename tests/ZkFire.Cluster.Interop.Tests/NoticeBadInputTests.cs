@@ -1,9 +1,9 @@
 using System.Buffers.Binary;
-using System.Text;
 using System.Text.Json.Nodes;
 using Google.Protobuf;
 using Xunit.Abstractions;
 using ZkFire.Cluster.Notice.Messages;
+using ZkFire.Interconnect.Messages;
 
 namespace ZkFire.Cluster.Interop.Tests;
 
@@ -69,23 +69,21 @@ public sealed class NoticeBadInputTests(EmbeddedClusterFixture fixture, ITestOut
         }.ToByteArray();
     }
 
-    /// <summary>
-    /// A LinkHandshake Hello (field 1) claiming to be node 1 on its way to node 2's notice port, as a member that
-    /// uses the cluster secret sends it; written field by field, as the test knows the message only by its wire form.
-    /// </summary>
-    private static byte[] Impostor(ZkFireCluster cluster) => Field(1,
-    [
-        .. Field(1, Encoding.UTF8.GetBytes(cluster.NodeId(1))),
-        .. Field(2, Encoding.UTF8.GetBytes(cluster.NodeId(2))),
-        .. Field(3, "notice"u8.ToArray()),
-        .. Field(4, Deterministic(32)),
-        0x28, 0x01, // field 5 (uses_secret), varint true
-    ]);
+    /// <summary>A Hello claiming to be node 1 on its way to node 2's notice port, as a member that uses the cluster secret sends it.</summary>
+    private static byte[] Impostor(ZkFireCluster cluster) => new LinkHandshake
+    {
+        Hello = new Hello
+        {
+            From = cluster.NodeId(1),
+            To = cluster.NodeId(2),
+            Purpose = "notice",
+            Nonce = ByteString.CopyFrom(Deterministic(32)),
+            UsesSecret = true,
+        },
+    }.ToByteArray();
 
-    /// <summary>A LinkHandshake Proof (field 3) whose MAC was not made with the cluster secret.</summary>
-    private static byte[] WrongProof() => Field(3, Field(1, Deterministic(32)));
-
-    private static byte[] Field(int number, byte[] value) => [(byte)((number << 3) | 2), .. Varint((uint)value.Length), .. value];
+    /// <summary>A Proof whose MAC was not made with the cluster secret.</summary>
+    private static byte[] WrongProof() => new LinkHandshake { Proof = new Proof { Mac = ByteString.CopyFrom(Deterministic(32)) } }.ToByteArray();
 
     private static byte[] Framed(byte[] message, bool varint, bool padded = true) =>
         [.. varint ? Varint((uint)message.Length) : BigEndianLength(message.Length), .. message, .. padded ? Padding : []];
