@@ -58,6 +58,12 @@ public sealed partial class XmppServer : IAsyncDisposable
     public void Suspend(string reason)
     {
         gate.Refusal = reason;
+        foreach (var session in Sessions.All())
+        {
+            session.Close("reset", reason);
+        }
+
+        // Streams not bound to a resource yet.
         connections.CloseAll("reset", reason);
         LogSuspended(logger, reason);
     }
@@ -94,7 +100,7 @@ public sealed partial class XmppServer : IAsyncDisposable
         LogListening(logger, directTls ? "direct TLS" : "c2s", endpoint, options.Domain);
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "XMPP service suspended: every stream closed, new streams refused: {Reason}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "XMPP service suspended (streams closed with reset, new ones refused): {Reason}")]
     private static partial void LogSuspended(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "XMPP service resumed: new streams are served again")]
