@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Xunit.Abstractions;
 
 namespace ZkFire.Interop.Tests;
@@ -6,7 +5,6 @@ namespace ZkFire.Interop.Tests;
 /// <summary>One ZkFire node shared by every test class in <see cref="NodeCollection"/>; started once, stopped at the end.</summary>
 public sealed class NodeFixture : IAsyncLifetime
 {
-    private static int s_counter;
     private ZkFireNode? _node;
 
     public ZkFireNode Node => _node ?? throw new InvalidOperationException("The node has not started.");
@@ -24,20 +22,10 @@ public sealed class NodeFixture : IAsyncLifetime
     /// <summary>A fresh account on the shared node, so tests never see each other's rosters or messages.</summary>
     public async Task<TestUser> NewUserAsync(string prefix = "user")
     {
-        var user = UniqueUser(prefix);
+        var user = TestUser.Unique(prefix);
         await Node.AddUserAsync(user.Username, user.Password);
         return user;
     }
-
-    /// <summary>A unique name and password that no account uses (yet).</summary>
-    public static TestUser UniqueUser(string prefix) =>
-        new($"{prefix}{Interlocked.Increment(ref s_counter)}x{RandomNumberGenerator.GetHexString(6, lowercase: true)}",
-            $"pw-{RandomNumberGenerator.GetHexString(12, lowercase: true)}");
-}
-
-public sealed record TestUser(string Username, string Password)
-{
-    public string Jid(string domain) => $"{Username}@{domain}";
 }
 
 [CollectionDefinition(Name)]

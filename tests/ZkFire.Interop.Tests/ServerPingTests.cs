@@ -15,8 +15,8 @@ public sealed class ServerPingTests
     public async Task Silent_clients_are_pinged_and_dropped_only_when_they_do_not_answer()
     {
         await using var node = await ZkFireNode.StartAsync(new NodeOptions { IdleTimeoutSeconds = 1, PingTimeoutSeconds = 2 });
-        var answering = NodeFixture.UniqueUser("answering");
-        var dead = NodeFixture.UniqueUser("dead");
+        var answering = TestUser.Unique("answering");
+        var dead = TestUser.Unique("dead");
         await node.AddUserAsync(answering.Username, answering.Password);
         await node.AddUserAsync(dead.Username, dead.Password);
         await using var alive = await OpenAsync(node, Stage.Bound, answering);

@@ -83,7 +83,7 @@ public sealed class SlixmppScenarioTests(NodeFixture fixture, ITestOutputHelper 
     public async Task Message_to_a_nonexistent_user_bounces_with_service_unavailable()
     {
         var result = await RunAsync("message_unknown_user.py", users: 1,
-            new JsonObject { ["missing_user"] = NodeFixture.UniqueUser("nobody").Username });
+            new JsonObject { ["missing_user"] = TestUser.Unique("nobody").Username });
 
         Assert.Equal("service-unavailable", result["condition"]);
     }
@@ -91,7 +91,7 @@ public sealed class SlixmppScenarioTests(NodeFixture fixture, ITestOutputHelper 
     [SkippableFact]
     public async Task In_band_registration_creates_an_account_that_can_log_in()
     {
-        var account = NodeFixture.UniqueUser("registered");
+        var account = TestUser.Unique("registered");
         var result = await RunAsync("register.py", users: 0,
             new JsonObject { ["new_user"] = new JsonObject { ["username"] = account.Username, ["password"] = account.Password } });
 

@@ -12,8 +12,8 @@ public sealed class StreamOpenTimeoutTests
     public async Task Silent_connection_gets_connection_timeout_and_logged_in_sessions_stay()
     {
         await using var node = await ZkFireNode.StartAsync(new NodeOptions { StreamOpenTimeoutSeconds = StreamOpenTimeoutSeconds });
-        var receiver = NodeFixture.UniqueUser("receiver");
-        var sender = NodeFixture.UniqueUser("sender");
+        var receiver = TestUser.Unique("receiver");
+        var sender = TestUser.Unique("sender");
         await node.AddUserAsync(receiver.Username, receiver.Password);
         await node.AddUserAsync(sender.Username, sender.Password);
         await using var receiving = await OpenAsync(node, Stage.Bound, receiver);

@@ -29,13 +29,6 @@ public sealed class ZkFireNode : IAsyncDisposable
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(60);
 
-    /// <summary>Quiet .NET start-up for every program the harness runs.</summary>
-    private static readonly Dictionary<string, string> Environment = new()
-    {
-        ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
-        ["DOTNET_NOLOGO"] = "1",
-    };
-
     private readonly ChildProcess _process;
     private int _disposed;
 
@@ -86,7 +79,7 @@ public sealed class ZkFireNode : IAsyncDisposable
             var (c2sPort, directTlsPort) = FreeLoopbackPorts();
             var configPath = Path.Combine(directory, "cluster.xml");
             await File.WriteAllTextAsync(configPath, ClusterXml(directory, c2sPort, directTlsPort, options));
-            var process = ChildProcess.Start(BuiltPrograms.DotnetHost, [executable, "run", "--config", configPath], directory, Environment);
+            var process = ChildProcess.Start(BuiltPrograms.DotnetHost, [executable, "run", "--config", configPath], directory, BuiltPrograms.QuietEnvironment);
             node = new ZkFireNode(directory, configPath, c2sPort, directTlsPort, process);
             await node.WaitUntilReadyAsync();
             return node;
@@ -113,7 +106,7 @@ public sealed class ZkFireNode : IAsyncDisposable
     /// <summary>Runs <c>dotnet zkfire.dll &lt;arguments&gt;</c>; fails with its output unless it exits 0.</summary>
     public async Task RunCommandAsync(params string[] arguments)
     {
-        var result = await ChildProcess.RunAsync(BuiltPrograms.DotnetHost, [BuiltPrograms.HostDll, .. arguments], CommandTimeout, Directory, Environment);
+        var result = await ChildProcess.RunAsync(BuiltPrograms.DotnetHost, [BuiltPrograms.HostDll, .. arguments], CommandTimeout, Directory, BuiltPrograms.QuietEnvironment);
         if (result.ExitCode != 0)
         {
             throw new InvalidOperationException($"'zkfire {string.Join(' ', arguments)}' did not succeed:\n{result}");

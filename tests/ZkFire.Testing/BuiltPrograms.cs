@@ -16,6 +16,13 @@ public static class BuiltPrograms
     public static string DotnetHost =>
         Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
 
+    /// <summary>Quiet .NET start-up for every program the harnesses run.</summary>
+    public static IReadOnlyDictionary<string, string> QuietEnvironment { get; } = new Dictionary<string, string>
+    {
+        ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
+        ["DOTNET_NOLOGO"] = "1",
+    };
+
     public static string? WhyMissing(string dll, string what) =>
         File.Exists(dll) ? null : $"The {what} was not built at {dll}; build the solution in the tests' Configuration first.";
 

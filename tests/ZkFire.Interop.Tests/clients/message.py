@@ -1,10 +1,11 @@
-"""Two online users exchange chat messages, addressed to the full JID and to the bare JID."""
+"""Two online users exchange chat messages, addressed to the full JID and to the bare JID.
+In a cluster they log in to different nodes."""
 from xmpp_scenario import expect, is_message, run
 
 
 async def scenario(ctx):
     alice = await ctx.online(ctx.client(0, resource='desk'))
-    bob = await ctx.online(ctx.client(1, resource='phone'))
+    bob = await ctx.online(ctx.client(1, resource='phone', node=1))
     observed = {}
     for label, address in (('full', bob.boundjid.full), ('bare', bob.boundjid.bare)):
         body = 'hello via %s JID' % label

@@ -1,5 +1,6 @@
 """A message to a user with no session is stored and delivered when that user sends
-initial presence, marked with a XEP-0203 <delay/> from the server's domain."""
+initial presence, marked with a XEP-0203 <delay/> from the server's domain.
+In a cluster the recipient logs in to another node than the sender's."""
 from xmpp_scenario import DELAY_NS, child, expect, is_message, run
 
 
@@ -10,7 +11,7 @@ async def scenario(ctx):
     # A round trip with the server orders the message before the recipient's login.
     await alice['xep_0199'].ping(jid=ctx.domain, timeout=10)
 
-    bob = await ctx.session(ctx.client(1))
+    bob = await ctx.session(ctx.client(1, node=1))
     await bob.expect_nothing('a message before initial presence', is_message, quiet_period=1.0)
     bob.send_presence()
     message = await bob.wait_for('the offline message', lambda m: is_message(m) and m['body'] == body)

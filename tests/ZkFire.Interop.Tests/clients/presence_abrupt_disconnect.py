@@ -1,5 +1,6 @@
 """When a user's TCP connection drops without </stream:stream>, the server broadcasts
-unavailable presence for that resource to the user's subscribers."""
+unavailable presence for that resource to the user's subscribers.
+In a cluster the subscriber is on another node."""
 import time
 
 from xmpp_scenario import expect, is_presence, run, subscribe
@@ -7,7 +8,7 @@ from xmpp_scenario import expect, is_presence, run, subscribe
 
 async def scenario(ctx):
     alice = await ctx.online(ctx.client(0, resource='flaky'))
-    bob = await ctx.online(ctx.client(1))
+    bob = await ctx.online(ctx.client(1, node=1))
     await subscribe(bob, alice)
     gone = alice.boundjid
     started = time.monotonic()

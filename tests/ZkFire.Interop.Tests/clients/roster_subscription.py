@@ -1,11 +1,12 @@
 """RFC 6121 subscription handshake: A subscribes to B and B approves (A's roster: to, B's: from),
-then B subscribes to A and A approves (both rosters: both); each then sees the other's presence."""
+then B subscribes to A and A approves (both rosters: both); each then sees the other's presence.
+In a cluster A, B and A's second resource log in to three different nodes."""
 from xmpp_scenario import expect, is_presence, run, subscribe
 
 
 async def scenario(ctx):
     alice = await ctx.online(ctx.client(0))
-    bob = await ctx.online(ctx.client(1))
+    bob = await ctx.online(ctx.client(1, node=1))
     for client in (alice, bob):
         expect(not client.initial_roster, '%s: a fresh account has roster items %r' % (client.boundjid, client.initial_roster))
 
@@ -25,7 +26,7 @@ async def scenario(ctx):
                                 and p['status'] == 'status of %s' % s.boundjid.user)
 
     # The stored roster agrees with the pushes: a new resource (no roster version yet) gets it whole.
-    other = await ctx.session(ctx.client(0, resource='other'))
+    other = await ctx.session(ctx.client(0, resource='other', node=2))
     items = (await other.get_roster())['roster']['items']
     expect(bob.boundjid.bare in items and items[bob.boundjid.bare]['subscription'] == 'both',
            "A's roster fetched by another resource: %r" % (items,))

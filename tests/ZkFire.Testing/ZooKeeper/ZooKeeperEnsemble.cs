@@ -5,7 +5,7 @@ using System.Security.Cryptography;
 using System.Text;
 using ZkFire.ZooKeeper.Client;
 
-namespace ZkFire.ZooKeeper.Interop.Tests;
+namespace ZkFire.Testing;
 
 /// <summary>
 /// Three ZooKeeper members on loopback, one process each: Apache ZooKeeper 3.8 (<c>zoo.cfg</c> with
@@ -59,7 +59,7 @@ public sealed class ZooKeeperEnsemble : IAsyncDisposable
     public static async Task<ZooKeeperEnsemble> StartAsync(ServerKind kind, string name)
     {
         var directory = Directory.CreateTempSubdirectory(kind == ServerKind.ApacheZooKeeper ? "zk-ensemble-apache-" : "zk-ensemble-zkfire-").FullName;
-        var ports = DistinctFreePorts(3 * Size);
+        var ports = ZooKeeperServers.DistinctFreeLoopbackPorts(3 * Size);
         var (clientPorts, quorumPorts, electionPorts) = (ports[..Size], ports[Size..(2 * Size)], ports[(2 * Size)..]);
         var servers = Ids.Select(id => (Id: id, Address: string.Create(
             CultureInfo.InvariantCulture, $"{ZooKeeperServers.LoopbackHost}:{quorumPorts[id - 1]}:{electionPorts[id - 1]}"))).ToList();
@@ -181,7 +181,7 @@ public sealed class ZooKeeperEnsemble : IAsyncDisposable
         {
             foreach (var member in _members)
             {
-                await member.KillAsync();
+                await member.DisposeAsync();
             }
         }
         finally
@@ -241,56 +241,27 @@ public sealed class ZooKeeperEnsemble : IAsyncDisposable
         return ZkFireZooKeeperServer.Prepare(directory, clientPort, zoo.ToString());
     }
 
-    private static int[] DistinctFreePorts(int count)
-    {
-        var ports = new HashSet<int>();
-        while (ports.Count < count)
-        {
-            ports.Add(ZooKeeperServers.FreeLoopbackPort());
-        }
-
-        return [.. ports];
-    }
-
     /// <summary>One member: its files and ports stay, its process comes and goes.</summary>
-    private sealed class Member(int id, string directory, int clientPort, (string FileName, string[] Arguments) command)
+    private sealed class Member(int id, string directory, int clientPort, (string FileName, string[] Arguments) command) : IAsyncDisposable
     {
-        private readonly StringBuilder _earlierLogs = new();
-        private ChildProcess? _process;
+        private readonly RestartableProcess process = new(command.FileName, command.Arguments, directory);
 
         public int Id { get; } = id;
 
         public int ClientPort { get; } = clientPort;
 
-        public bool IsRunning => _process is { HasExited: false };
+        public bool IsRunning => process.IsRunning;
 
-        public bool KilledOnPurpose { get; private set; }
+        public bool KilledOnPurpose => process.KilledOnPurpose;
 
-        public int ProcessId => _process?.Id ?? throw new InvalidOperationException($"server.{Id} is not running.");
+        public int ProcessId => process.ProcessId;
 
-        public string Log => _earlierLogs + (_process?.Log ?? string.Empty);
+        public string Log => process.Log;
 
-        public void Start()
-        {
-            _process = ChildProcess.Start(command.FileName, command.Arguments, directory);
-            KilledOnPurpose = false;
-        }
+        public void Start() => process.Start();
 
-        public async Task KillAsync()
-        {
-            if (_process is null)
-            {
-                return;
-            }
+        public Task KillAsync() => process.KillAsync();
 
-            var process = _process;
-            _process = null;
-            KilledOnPurpose = true;
-            var ranUntilNow = !process.HasExited;
-            await process.DisposeAsync();
-            _earlierLogs.Append(process.Log).Append(ranUntilNow
-                ? "--- killed (SIGKILL) ---\n"
-                : "--- found exited (killed from outside, or crashed) ---\n");
-        }
+        public ValueTask DisposeAsync() => process.DisposeAsync();
     }
 }

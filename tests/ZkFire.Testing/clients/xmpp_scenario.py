@@ -5,6 +5,12 @@ line on stdout: ``{"ok": true, ...observations}`` or ``{"ok": false, "error": ".
 Arguments common to all scenarios:
 
     host, port            c2s endpoint (STARTTLS)
+    nodes                 [{"host": ..., "port": ...}, ...] c2s endpoints of a cluster's nodes, for scenarios
+                          whose clients log in to different nodes (default: just host/port). A client's node
+                          index wraps around this list, so a scenario that spreads its clients over a cluster
+                          also runs against a single node.
+    settle_seconds        pause after a client comes online (see Scenario.online), for a cluster whose other
+                          nodes learn of a new resource one notice-channel hop later (default 0)
     direct_tls_port       XEP-0368 endpoint (only where a scenario needs it)
     domain                the XMPP domain served
     users                 [{"username": ..., "password": ...}, ...] accounts that already exist
@@ -188,6 +194,8 @@ class Scenario:
         self.port = int(args['port'])
         self.domain = args.get('domain', 'localhost')
         self.users = args.get('users', [])
+        self.nodes = args.get('nodes') or [{'host': self.host, 'port': self.port}]
+        self.settle = float(args.get('settle_seconds', 0))
         self.clients = []
 
     def jid(self, index, resource=None):
@@ -197,23 +205,29 @@ class Scenario:
     def password(self, index):
         return self.users[index]['password']
 
-    def client(self, index, resource='interop', password=None, sasl_mech=None, plugins=(), any_mechanism=False):
-        """A client for the index-th user; not yet connected. ``sasl_mech`` pins a mechanism;
-        ``any_mechanism`` leaves the choice to slixmpp (channel binding included)."""
+    def client(self, index, resource='interop', password=None, sasl_mech=None, plugins=(), any_mechanism=False, node=0):
+        """A client for the index-th user that will log in to ``nodes[node]``; not yet connected. ``sasl_mech``
+        pins a mechanism; ``any_mechanism`` leaves the choice to slixmpp (channel binding included)."""
         client = Client(self.jid(index, resource), password or self.password(index),
                         sasl_mech=sasl_mech, plugins=plugins, any_mechanism=any_mechanism)
+        client.node = node
         self.clients.append(client)
         return client
 
     def new_client(self, jid, password, sasl_mech=None, plugins=()):
         client = Client(jid, password, sasl_mech=sasl_mech, plugins=plugins)
+        client.node = 0
         self.clients.append(client)
         return client
 
     def connect(self, client, direct_tls=False):
-        """Starts connecting, skipping SRV lookup; STARTTLS is required unless ``direct_tls``."""
-        port = int(self.args['direct_tls_port']) if direct_tls else self.port
-        client.connect((self.host, port), use_ssl=direct_tls, force_starttls=not direct_tls)
+        """Starts connecting to the client's node, skipping SRV lookup; STARTTLS is required unless ``direct_tls``."""
+        if direct_tls:
+            address = (self.host, int(self.args['direct_tls_port']))
+        else:
+            node = self.nodes[client.node % len(self.nodes)]
+            address = (node.get('host', self.host), int(node['port']))
+        client.connect(address, use_ssl=direct_tls, force_starttls=not direct_tls)
 
     async def session(self, client, direct_tls=False, timeout=STEP_TIMEOUT):
         """Connects and waits until the session started (resource bound). Does not send presence."""
@@ -248,6 +262,9 @@ class Scenario:
         # so later steps do not race the presence broadcast.
         await client.wait_for('own initial presence',
                               lambda p: is_presence(p) and p['from'] == client.boundjid and p['type'] == 'available')
+        # A client cannot see when other nodes have learnt of its new resource; a person never writes to a contact
+        # within milliseconds of the contact's login, a script does.
+        await asyncio.sleep(self.settle)
         return client
 
     async def close(self):

@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using ZkFire.ZooKeeper.Client;
 
-namespace ZkFire.ZooKeeper.Interop.Tests;
+namespace ZkFire.Testing;
 
 /// <summary>Which implementation plays "the server under test" in every test of this project.</summary>
 public enum ServerKind
@@ -74,6 +74,18 @@ public static class ZooKeeperServers
         {
             listener.Stop();
         }
+    }
+
+    /// <summary>Distinct ports nothing listens on right now, for a set of servers started together.</summary>
+    public static int[] DistinctFreeLoopbackPorts(int count)
+    {
+        var ports = new HashSet<int>();
+        while (ports.Count < count)
+        {
+            ports.Add(FreeLoopbackPort());
+        }
+
+        return [.. ports];
     }
 
     /// <summary>Polls <c>ruok</c> until the server answers <c>imok</c>; fails early with the log if the process dies.</summary>

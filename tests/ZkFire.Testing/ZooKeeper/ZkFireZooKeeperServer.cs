@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Security;
 
-namespace ZkFire.ZooKeeper.Interop.Tests;
+namespace ZkFire.Testing;
 
 /// <summary>
 /// ZkFire's embedded ZooKeeper member as a standalone server: <c>dotnet zkfire.dll zk --config cluster.xml</c>, with

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace ZkFire.ZooKeeper.Interop.Tests;
+namespace ZkFire.Testing;
 
 /// <summary>
 /// A standalone Apache ZooKeeper 3.8 from the Debian packages (<c>zookeeper</c>), run by pid on a free loopback port

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace ZkFire.Interop.Tests;
+namespace ZkFire.Testing;
 
 /// <summary>What a scenario script printed: its JSON result line, exit code and stderr (slixmpp's log, tracebacks).</summary>
 public sealed record ScenarioResult(string Script, JsonElement Json, int ExitCode, string Stderr)
@@ -28,25 +28,8 @@ public static class Slixmpp
 
     public static string ClientsDirectory => Path.Combine(AppContext.BaseDirectory, "clients");
 
-    /// <summary>
-    /// Skips the test when Python or slixmpp is missing; with CI=true a missing program fails it instead,
-    /// because CI installs them and a skip there would hide a broken set-up.
-    /// </summary>
-    public static async Task RequireAsync()
-    {
-        var reason = await Unavailable.Value;
-        if (reason is null)
-        {
-            return;
-        }
-
-        if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
-        {
-            Assert.Fail($"{reason} CI=true, so this is a failure rather than a skip (apt-get install -y python3-slixmpp).");
-        }
-
-        Skip.If(true, reason + " Install it with: apt-get install -y python3-slixmpp");
-    }
+    /// <summary>Skips the test when Python or slixmpp is missing (fails it under CI=true, see <see cref="Prerequisites"/>).</summary>
+    public static async Task RequireAsync() => Prerequisites.Require(await Unavailable.Value, Prerequisites.SlixmppInstallHint);
 
     /// <summary>Runs <c>python3 clients/&lt;script&gt; '&lt;json&gt;'</c> and parses its last stdout line; kills it after <paramref name="timeout"/>.</summary>
     public static async Task<ScenarioResult> RunAsync(string script, JsonObject arguments, TimeSpan timeout)

@@ -1,4 +1,4 @@
-namespace ZkFire.ZooKeeper.Interop.Tests;
+namespace ZkFire.Testing;
 
 /// <summary>
 /// Missing third-party programs skip a test with the reason; with CI=true they fail it instead, because CI installs
@@ -6,9 +6,11 @@ namespace ZkFire.ZooKeeper.Interop.Tests;
 /// </summary>
 public static class Prerequisites
 {
-    public const string InstallHint = "Install with: apt-get install -y zookeeper zookeeper-bin python3-kazoo";
+    public const string ZooKeeperInstallHint = "Install with: apt-get install -y zookeeper zookeeper-bin python3-kazoo";
 
-    public static void Require(string? whyUnavailable)
+    public const string SlixmppInstallHint = "Install with: apt-get install -y python3-slixmpp";
+
+    public static void Require(string? whyUnavailable, string installHint = ZooKeeperInstallHint)
     {
         if (whyUnavailable is null)
         {
@@ -17,10 +19,10 @@ public static class Prerequisites
 
         if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
         {
-            Assert.Fail($"{whyUnavailable} CI=true, so this is a failure rather than a skip. {InstallHint}");
+            Assert.Fail($"{whyUnavailable} CI=true, so this is a failure rather than a skip. {installHint}");
         }
 
-        Skip.If(true, $"{whyUnavailable} {InstallHint}");
+        Skip.If(true, $"{whyUnavailable} {installHint}");
     }
 
     /// <summary>The first reason among several, or null when none applies.</summary>
