@@ -18,7 +18,7 @@ public sealed partial class NoticeChannel : INoticeChannel
 {
     public const string Purpose = "notice";
 
-    private const string SecretSetting = "the cluster's secretFile";
+    private const string SecretSetting = "cluster secretFile";
 
     private readonly NoticeChannelOptions options;
     private readonly ProtobufFrameCodec<NoticeEnvelope> codec;
