@@ -1,29 +1,50 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using ZkFire.Cluster;
 using ZkFire.Configuration;
 using ZkFire.Storage;
 using ZkFire.Xmpp;
+using ZkFire.Xmpp.Routing;
 using ZkFire.Xmpp.Sasl;
 using ZkFire.Xmpp.Tls;
 using ZkFire.Xmpp.Xml;
 
 namespace ZkFire.Host;
 
-/// <summary>One ZkFire node: storage, then the XMPP service.</summary>
-internal sealed partial class NodeService(ClusterConfig config, ILoggerFactory loggerFactory, ILogger<NodeService> logger) : IHostedService, IAsyncDisposable
+/// <summary>One ZkFire node: storage, the cluster layer when configured, then the XMPP service.</summary>
+internal sealed partial class NodeService(
+    ClusterConfig config, ILoggerFactory loggerFactory, IHostApplicationLifetime lifetime, ILogger<NodeService> logger) : IHostedService, IAsyncDisposable
 {
     private IXmppStore? store;
+    private ClusterNode? cluster;
     private XmppServer? xmpp;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         LogStarting(logger, config.SourcePath);
-        // One line, as promised until the cluster layer exists: the embedded member (if any) serves other clients.
-        LogNoCluster(logger);
-
         store = await StoreFactory.OpenAsync(config.Xmpp, loggerFactory, cancellationToken);
         var options = ToOptions(config.Xmpp);
-        xmpp = new XmppServer(options, store, loggerFactory);
+        if (config.IsClustered)
+        {
+            cluster = await ClusterNodeFactory.CreateAsync(config, options.XmlLimits, loggerFactory, cancellationToken);
+            xmpp = new XmppServer(options, store, cluster.Routes, loggerFactory);
+            await cluster.StartAsync(xmpp, cancellationToken);
+            _ = cluster.Completion.ContinueWith(
+                task =>
+                {
+                    LogClusterStopped(logger, task.Exception?.InnerException);
+                    lifetime.StopApplication();
+                },
+                CancellationToken.None,
+                TaskContinuationOptions.OnlyOnFaulted,
+                TaskScheduler.Default);
+        }
+        else
+        {
+            LogNoCluster(logger, config.Notice is null ? "there is no <notice> address" : "there is neither <zoo> nor <zClient>");
+            xmpp = new XmppServer(options, store, new NoRemoteRoutes(), loggerFactory);
+        }
+
         xmpp.Start();
     }
 
@@ -31,6 +52,13 @@ internal sealed partial class NodeService(ClusterConfig config, ILoggerFactory l
 
     public async ValueTask DisposeAsync()
     {
+        if (cluster is not null)
+        {
+            // Leaving first: peers see this node go at once, and no stanza arrives for sessions about to close.
+            await cluster.DisposeAsync();
+            cluster = null;
+        }
+
         if (xmpp is not null)
         {
             await xmpp.DisposeAsync();
@@ -82,8 +110,11 @@ internal sealed partial class NodeService(ClusterConfig config, ILoggerFactory l
     [LoggerMessage(Level = LogLevel.Information, Message = "ZkFire node starting with {Config}")]
     private static partial void LogStarting(ILogger logger, string config);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Cluster layer not in this build: this node serves XMPP alone and does not join other nodes through ZooKeeper")]
-    private static partial void LogNoCluster(ILogger logger);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Not a cluster member ({Reason}): this node serves XMPP alone")]
+    private static partial void LogNoCluster(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "The node cannot stay a cluster member; stopping")]
+    private static partial void LogClusterStopped(ILogger logger, Exception? exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Generated a self-signed TLS certificate at {Path}")]
     private static partial void LogGeneratedCertificate(ILogger logger, string path);

@@ -19,16 +19,19 @@ public sealed partial class XmppServer : IAsyncDisposable
     private readonly CancellationTokenSource stopping = new();
     private readonly List<C2sListener> listeners = [];
     private readonly C2sContext context;
+    private readonly ServiceGate gate = new();
 
-    public XmppServer(XmppServerOptions options, IXmppStore store, ILoggerFactory loggerFactory)
+    /// <param name="remote">The routes other nodes own; <see cref="NoRemoteRoutes"/> for a node outside a cluster.</param>
+    public XmppServer(XmppServerOptions options, IXmppStore store, IRemoteRoutes remote, ILoggerFactory loggerFactory)
     {
         this.options = options;
         logger = loggerFactory.CreateLogger<XmppServer>();
         var accounts = new AccountManager(store.Users, TimeProvider.System);
-        Router = new StanzaRouter(options, new SessionRegistry(), store, accounts, loggerFactory.CreateLogger<StanzaRouter>());
+        Router = new StanzaRouter(options, new SessionRegistry(), remote, store, accounts, loggerFactory.CreateLogger<StanzaRouter>());
         context = new C2sContext(
             options,
             Router,
+            gate,
             store.Users,
             new AuthFailureLimiter(options.AuthFailures, TimeProvider.System),
             options.Certificate is { } certificate ? ServerCertificate.EndPointBinding(certificate) : null,
@@ -45,6 +48,26 @@ public sealed partial class XmppServer : IAsyncDisposable
         if (options.DirectTlsPort != 0 && options.Certificate is not null)
         {
             Listen(options.DirectTlsPort, directTls: true);
+        }
+    }
+
+    /// <summary>
+    /// Stops serving clients until <see cref="Resume"/>: every stream ends with <c>reset</c> (RFC 6120 §4.9.3.16: the
+    /// client should reconnect) and new streams are refused with <c>system-shutdown</c> and <paramref name="reason"/>.
+    /// </summary>
+    public void Suspend(string reason)
+    {
+        gate.Refusal = reason;
+        connections.CloseAll("reset", reason);
+        LogSuspended(logger, reason);
+    }
+
+    public void Resume()
+    {
+        if (gate.Refusal is not null)
+        {
+            gate.Refusal = null;
+            LogResumed(logger);
         }
     }
 
@@ -70,6 +93,12 @@ public sealed partial class XmppServer : IAsyncDisposable
         listener.Start(stopping.Token);
         LogListening(logger, directTls ? "direct TLS" : "c2s", endpoint, options.Domain);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "XMPP service suspended (streams closed with reset, new ones refused): {Reason}")]
+    private static partial void LogSuspended(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "XMPP service resumed: new streams are served again")]
+    private static partial void LogResumed(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "XMPP {Kind} listening on {Endpoint} for {Domain}")]
     private static partial void LogListening(ILogger logger, string kind, IPEndPoint endpoint, string domain);

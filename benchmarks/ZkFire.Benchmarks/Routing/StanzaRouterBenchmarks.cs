@@ -32,7 +32,7 @@ public class StanzaRouterBenchmarks
         directory = Directory.CreateTempSubdirectory("zkfire-bench-").FullName;
         store = await SqliteXmppStore.OpenAsync(new SqliteStoreOptions { DatabasePath = Path.Combine(directory, "xmpp.db") }, NullLogger<SqliteXmppStore>.Instance, CancellationToken.None);
         var options = new XmppServerOptions { Domain = "localhost" };
-        router = new StanzaRouter(options, new SessionRegistry(), store, new AccountManager(store.Users, TimeProvider.System), NullLogger<StanzaRouter>.Instance);
+        router = new StanzaRouter(options, new SessionRegistry(), new NoRemoteRoutes(), store, new AccountManager(store.Users, TimeProvider.System), NullLogger<StanzaRouter>.Instance);
         for (var i = 0; i < Users; i++)
         {
             foreach (var resource in new[] { "phone", "laptop" })

@@ -12,13 +12,13 @@ namespace ZkFire.Cluster.Notice;
 /// <summary>
 /// The notice channel on authenticated links (<see cref="LinkEndpoint"/>, purpose "notice", the node ids as link
 /// ids): one <see cref="NoticeLink"/> per peer. Pings and pongs stay inside; everything else a peer sends becomes a
-/// <see cref="NoticeReceived"/>. <see cref="StartAsync"/> comes before <see cref="SetPeers"/>.
+/// <see cref="NoticeReceived"/>. Peers may be set before <see cref="StartAsync"/> binds the notice port.
 /// </summary>
 public sealed partial class NoticeChannel : INoticeChannel
 {
     public const string Purpose = "notice";
 
-    private const string SecretSetting = "cluster secretFile";
+    private const string SecretSetting = "<cluster><secretFile>";
 
     private readonly NoticeChannelOptions options;
     private readonly ProtobufFrameCodec<NoticeEnvelope> codec;
@@ -27,8 +27,9 @@ public sealed partial class NoticeChannel : INoticeChannel
     private readonly Lock gate = new();
     private readonly Dictionary<string, NoticeLink> links = new(StringComparer.Ordinal);
     private readonly List<Task> retiring = [];
-    private LinkEndpoint? endpoint;
+    private readonly LinkEndpoint endpoint;
     private IPEndPoint? localEndPoint;
+    private bool started;
     private bool disposed;
 
     public NoticeChannel(NoticeChannelOptions options, ILoggerFactory loggerFactory)
@@ -43,6 +44,18 @@ public sealed partial class NoticeChannel : INoticeChannel
         {
             FullMode = BoundedChannelFullMode.Wait,
         });
+        endpoint = new LinkEndpoint(
+            new LinkEndpointOptions
+            {
+                LocalId = options.NodeId,
+                Secret = options.Secret,
+                SecretSetting = SecretSetting,
+                PeerNoun = "node",
+                MaxMessageSize = options.MaxMessageSize,
+                ConnectTimeout = options.ConnectTimeout,
+                HandshakeTimeout = options.HandshakeTimeout,
+            },
+            logger);
     }
 
     public IPEndPoint LocalEndPoint => localEndPoint ?? throw new InvalidOperationException("The notice channel is not started.");
@@ -59,10 +72,12 @@ public sealed partial class NoticeChannel : INoticeChannel
         lock (gate)
         {
             ObjectDisposedException.ThrowIf(disposed, this);
-            if (endpoint is not null)
+            if (started)
             {
                 throw new InvalidOperationException("The notice channel is already started.");
             }
+
+            started = true;
         }
 
         IPAddress address;
@@ -75,33 +90,7 @@ public sealed partial class NoticeChannel : INoticeChannel
             throw new IOException($"Cannot resolve the notice host {options.ListenHost}: {ex.Message}", ex);
         }
 
-        var started = new LinkEndpoint(
-            new LinkEndpointOptions
-            {
-                LocalId = options.NodeId,
-                Secret = options.Secret,
-                SecretSetting = SecretSetting,
-                PeerNoun = "node",
-                MaxMessageSize = options.MaxMessageSize,
-                ConnectTimeout = options.ConnectTimeout,
-                HandshakeTimeout = options.HandshakeTimeout,
-            },
-            logger);
-        try
-        {
-            localEndPoint = await started.ListenAsync(address, options.ListenPort, Purpose, Admit, Accept);
-        }
-        catch
-        {
-            await started.DisposeAsync();
-            throw;
-        }
-
-        lock (gate)
-        {
-            endpoint = started;
-        }
-
+        localEndPoint = await endpoint.ListenAsync(address, options.ListenPort, Purpose, Admit, Accept);
         if (options.Secret is null)
         {
             LogNotAuthenticated(logger);
@@ -116,7 +105,6 @@ public sealed partial class NoticeChannel : INoticeChannel
         lock (gate)
         {
             ObjectDisposedException.ThrowIf(disposed, this);
-            var started = endpoint ?? throw new InvalidOperationException("The notice channel is not started.");
             foreach (var (id, link) in links.ToList())
             {
                 // A changed registration (a new incarnation: the node restarted) is a new peer with a new queue.
@@ -129,7 +117,7 @@ public sealed partial class NoticeChannel : INoticeChannel
 
             foreach (var peer in wanted.Values.Where(p => !links.ContainsKey(p.NodeId)))
             {
-                var link = new NoticeLink(peer, options, started, codec, events.Writer, logger);
+                var link = new NoticeLink(peer, options, endpoint, codec, events.Writer, logger);
                 links[peer.NodeId] = link;
                 link.Start();
             }
@@ -169,10 +157,7 @@ public sealed partial class NoticeChannel : INoticeChannel
         }
 
         await Task.WhenAll(retired).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        if (endpoint is not null)
-        {
-            await endpoint.DisposeAsync();
-        }
+        await endpoint.DisposeAsync();
 
         events.Writer.TryComplete();
     }
@@ -217,7 +202,7 @@ public sealed partial class NoticeChannel : INoticeChannel
 
     private IChannelHandler Accept(AuthenticatedPeer peer)
     {
-        var accepted = new AuthenticatedLink<NoticeEnvelope>(peer, codec, endpoint!.Options, logger, Refusal);
+        var accepted = new AuthenticatedLink<NoticeEnvelope>(peer, codec, endpoint.Options, logger, Refusal);
         NoticeLink? link;
         lock (gate)
         {
@@ -237,7 +222,7 @@ public sealed partial class NoticeChannel : INoticeChannel
         return accepted.Handler;
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Notice channel: links between nodes are not authenticated by a secret, only by the registered hosts' IP addresses; set the cluster's secretFile (the same file of at least 16 random bytes on every node)")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Notice channel: links between nodes are not authenticated by a secret, only by the registered hosts' IP addresses; set <cluster><secretFile> (the same file of at least 16 random bytes on every node)")]
     private static partial void LogNotAuthenticated(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Notice channel of node {Node}: listening on {EndPoint}, shared secret {Secret}")]

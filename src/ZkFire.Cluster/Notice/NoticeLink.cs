@@ -318,8 +318,8 @@ internal sealed partial class NoticeLink : IAsyncDisposable
 
     private TimeSpan Backoff(int failures)
     {
-        var min = options.MinReconnectDelay.TotalMilliseconds;
-        var delay = Math.Min(options.MaxReconnectDelay.TotalMilliseconds, min * Math.Pow(2, Math.Min(failures, 30)));
+        var min = options.MinReconnectBackoff.TotalMilliseconds;
+        var delay = Math.Min(options.MaxReconnectBackoff.TotalMilliseconds, min * Math.Pow(2, Math.Min(failures, 30)));
         return TimeSpan.FromMilliseconds(delay * (0.5 + (Random.Shared.NextDouble() / 2)));
     }
 

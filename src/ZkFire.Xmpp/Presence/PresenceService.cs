@@ -83,6 +83,34 @@ internal sealed class PresenceService(StanzaRouter router, IRosterStore rosters,
             ? BroadcastUnavailableAsync(session, Stanzas.Create(Stanzas.Presence, "unavailable", null, null), cancellationToken)
             : ValueTask.CompletedTask;
 
+    /// <summary>
+    /// Tells this node's sessions that could see <paramref name="lost"/> (the account's own and its subscribed
+    /// contacts') that it went offline; see <see cref="StanzaRouter.RemoteResourceLostAsync"/>.
+    /// </summary>
+    public async ValueTask ResourceLostAsync(Jid lost, CancellationToken cancellationToken)
+    {
+        var unavailable = Stanzas.Create(Stanzas.Presence, "unavailable", lost, null);
+        DeliverToLocalAvailable(lost.Bare, unavailable);
+        foreach (var item in await rosters.GetAllAsync(lost.Local!, cancellationToken))
+        {
+            if (RosterService.StateOf(item).SendsPresenceTo && Jid.TryParse(item.Contact, out var contact))
+            {
+                DeliverToLocalAvailable(contact.Bare, unavailable);
+            }
+        }
+    }
+
+    private void DeliverToLocalAvailable(Jid bare, Element stanza)
+    {
+        foreach (var session in router.Sessions.Resources(bare))
+        {
+            if (session.Available)
+            {
+                session.Send(WithTo(stanza, bare));
+            }
+        }
+    }
+
     /// <summary>Routes a subscription stanza the server sends for the user (roster removal, auto-replies).</summary>
     public async ValueTask SendSubscriptionAsync(Jid user, Jid contact, SubscriptionRequest request, CancellationToken cancellationToken)
     {
@@ -99,6 +127,7 @@ internal sealed class PresenceService(StanzaRouter router, IRosterStore rosters,
     {
         var initial = !session.Available;
         session.SetAvailable(stanza, ParsePriority(stanza));
+        router.Remote.Changed(session);
         var items = await rosters.GetAllAsync(session.Bare.Local!, cancellationToken);
 
         foreach (var item in items)
@@ -116,7 +145,7 @@ internal sealed class PresenceService(StanzaRouter router, IRosterStore rosters,
             return;
         }
 
-        foreach (var other in router.Sessions.Resources(session.Bare))
+        foreach (var other in router.Resources(session.Bare))
         {
             if (other != session && other.Presence is { } presence)
             {
@@ -154,6 +183,11 @@ internal sealed class PresenceService(StanzaRouter router, IRosterStore rosters,
     {
         var wasAvailable = session.Available;
         session.SetUnavailable();
+        if (wasAvailable)
+        {
+            router.Remote.Changed(session);
+        }
+
         stanza.SetAttribute("from", session.Jid.ToString());
         var directed = session.TakeDirectedPresence();
         var reached = new HashSet<Jid>();
@@ -193,11 +227,11 @@ internal sealed class PresenceService(StanzaRouter router, IRosterStore rosters,
             return;
         }
 
-        foreach (var session in router.Sessions.Resources(user))
+        foreach (var resource in router.Resources(user))
         {
-            if (session.Presence is { } presence)
+            if (resource.Presence is { } presence)
             {
-                await router.RouteAsync(WithTo(presence, prober), session.Jid, prober, cancellationToken);
+                await router.RouteAsync(WithTo(presence, prober), resource.Jid, prober, cancellationToken);
             }
         }
     }
@@ -249,17 +283,17 @@ internal sealed class PresenceService(StanzaRouter router, IRosterStore rosters,
 
     private async ValueTask SendPresenceOfResourcesAsync(Jid user, Jid contact, bool available, CancellationToken cancellationToken)
     {
-        foreach (var session in router.Sessions.Resources(user))
+        foreach (var resource in router.Resources(user))
         {
-            if (session.Presence is not { } presence)
+            if (resource.Presence is not { } presence)
             {
                 continue;
             }
 
             var stanza = available
                 ? WithTo(presence, contact)
-                : Stanzas.Create(Stanzas.Presence, "unavailable", session.Jid, contact);
-            await router.RouteAsync(stanza, session.Jid, contact, cancellationToken);
+                : Stanzas.Create(Stanzas.Presence, "unavailable", resource.Jid, contact);
+            await router.RouteAsync(stanza, resource.Jid, contact, cancellationToken);
         }
     }
 

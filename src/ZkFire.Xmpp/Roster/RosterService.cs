@@ -17,7 +17,12 @@ internal sealed class RosterService(StanzaRouter router, IRosterStore store)
         switch (Stanzas.Type(iq))
         {
             case "get":
-                session.MarkInterestedInRoster();
+                if (!session.InterestedInRoster)
+                {
+                    session.MarkInterestedInRoster();
+                    router.Remote.Changed(session);
+                }
+
                 var result = new Element("query", Namespaces.Roster);
                 foreach (var item in await store.GetAllAsync(session.Bare.Local!, cancellationToken))
                 {
@@ -72,13 +77,13 @@ internal sealed class RosterService(StanzaRouter router, IRosterStore store)
     /// <summary>Sends a roster push to each resource of <paramref name="user"/> that has asked for its roster.</summary>
     public void Push(Jid user, Element item)
     {
-        foreach (var session in router.Sessions.Resources(user))
+        foreach (var resource in router.Resources(user))
         {
-            if (session.InterestedInRoster)
+            if (resource.InterestedInRoster)
             {
-                var push = Stanzas.Create(Stanzas.Iq, "set", null, session.Jid, Stanzas.NewId("push"));
+                var push = Stanzas.Create(Stanzas.Iq, "set", null, resource.Jid, Stanzas.NewId("push"));
                 push.Add(new Element("query", Namespaces.Roster).Add(item.Clone()));
-                session.Send(push);
+                resource.Send(push);
             }
         }
     }

@@ -17,16 +17,20 @@ namespace ZkFire.Xmpp.Routing;
 /// </summary>
 public sealed partial class StanzaRouter
 {
+    private static readonly AsyncLocal<int> forwardHops = new();
+
     private readonly XmppServerOptions options;
     private readonly IXmppStore store;
     private readonly ILogger logger;
 
-    public StanzaRouter(XmppServerOptions options, SessionRegistry sessions, IXmppStore store, AccountManager accounts, ILogger<StanzaRouter> logger)
+    public StanzaRouter(
+        XmppServerOptions options, SessionRegistry sessions, IRemoteRoutes remote, IXmppStore store, AccountManager accounts, ILogger<StanzaRouter> logger)
     {
         this.options = options;
         this.store = store;
         this.logger = logger;
         Sessions = sessions;
+        Remote = remote;
         ServerJid = Jid.Parse(options.Domain);
         Offline = new OfflineService(store.Offline, options, TimeProvider.System);
         Rosters = new RosterService(this, store.Rosters);
@@ -36,7 +40,11 @@ public sealed partial class StanzaRouter
 
     public Jid ServerJid { get; }
 
+    /// <summary>The sessions bound on this node.</summary>
     public SessionRegistry Sessions { get; }
+
+    /// <summary>The sessions other nodes of the cluster own.</summary>
+    public IRemoteRoutes Remote { get; }
 
     internal PresenceService Presence { get; }
 
@@ -89,7 +97,7 @@ public sealed partial class StanzaRouter
             return;
         }
 
-        if (!Sessions.IsOnline(to.Bare) && await store.Users.GetAsync(to.Local, cancellationToken) is null)
+        if (!IsOnline(to.Bare) && await store.Users.GetAsync(to.Local, cancellationToken) is null)
         {
             // RFC 6121 §8.5.1: no such account.
             if (stanza.Name != Stanzas.Presence)
@@ -121,32 +129,152 @@ public sealed partial class StanzaRouter
         DeliverToSession(from, Stanzas.Error(stanza, condition, text));
     }
 
-    /// <summary>Hands a stanza to one bound resource if it is here; false when it is not.</summary>
+    /// <summary>Hands a stanza to one bound resource, on this node or another; false when it is bound nowhere.</summary>
     public bool DeliverToSession(Jid full, Element stanza)
     {
-        if (full.IsBare || Sessions.Find(full) is not { } session)
+        if (Find(full) is not { } resource)
         {
             return false;
         }
 
-        session.Send(stanza);
+        resource.Send(stanza);
         return true;
     }
 
-    /// <summary>Delivers to every available resource of a local account; returns how many got it.</summary>
+    /// <summary>Delivers to every available resource of a local account, on any node; returns how many got it.</summary>
     public int DeliverToAvailable(Jid bare, Element stanza)
     {
         var delivered = 0;
-        foreach (var session in Sessions.Resources(bare))
+        foreach (var resource in Resources(bare))
         {
-            if (session.Available)
+            if (resource.Available)
             {
-                session.Send(stanza);
+                resource.Send(stanza);
                 delivered++;
             }
         }
 
         return delivered;
+    }
+
+    /// <summary>The bound resources of the account on every node: this node's first.</summary>
+    public IReadOnlyList<IResource> Resources(Jid bare)
+    {
+        var local = Sessions.Resources(bare);
+        var remote = Remote.Resources(bare);
+        if (remote.Count == 0)
+        {
+            return local;
+        }
+
+        if (local.Length == 0)
+        {
+            return remote;
+        }
+
+        return [.. local, .. remote];
+    }
+
+    /// <summary>The resource bound to <paramref name="full"/>: this node's session, else another node's.</summary>
+    public IResource? Find(Jid full) => full.IsBare ? null : (IResource?)Sessions.Find(full) ?? Remote.Find(full);
+
+    /// <summary>Whether the account has a resource bound on any node.</summary>
+    public bool IsOnline(Jid bare) => Sessions.IsOnline(bare) || Remote.Resources(bare).Count > 0;
+
+    /// <summary>
+    /// Binds a new local session. A local session holding the same full JID is replaced (newest wins, RFC 6120
+    /// §7.7.2.2): it goes offline before the new one can speak and gets a <c>conflict</c> stream error. A session of
+    /// another node holding it is replaced by that node when it learns of this bind.
+    /// </summary>
+    public async ValueTask BindAsync(ClientSession session, CancellationToken cancellationToken)
+    {
+        session.BindStamp = Remote.NextBindStamp();
+        var replaced = Sessions.Bind(session);
+        Remote.Bound(session);
+        if (replaced is not null)
+        {
+            await Presence.SessionClosedAsync(replaced, cancellationToken);
+            replaced.Close("conflict", "Replaced by a new connection for the same resource.");
+        }
+    }
+
+    /// <summary>Ends a local session: its contacts see it go offline (if it had not said goodbye) and other nodes forget it.</summary>
+    public async ValueTask UnbindAsync(ClientSession session, CancellationToken cancellationToken)
+    {
+        if (Sessions.Unbind(session))
+        {
+            Remote.Unbound(session);
+        }
+
+        await Presence.SessionClosedAsync(session, cancellationToken);
+    }
+
+    /// <summary>
+    /// Another node bound the full JID of <paramref name="local"/> later (the cluster compared the binds): the local
+    /// session is replaced, as if the new bind had happened here. Its contacts see it go offline only when the new
+    /// session is not available already, so that a late "unavailable" never hides the new session.
+    /// </summary>
+    public async ValueTask ReplacedElsewhereAsync(ClientSession local, bool replacementAvailable, CancellationToken cancellationToken)
+    {
+        if (!replacementAvailable)
+        {
+            await Presence.SessionClosedAsync(local, cancellationToken);
+        }
+
+        if (Sessions.Unbind(local))
+        {
+            Remote.Unbound(local);
+        }
+
+        local.SetUnavailable();
+        local.Close("conflict", "Replaced by a new connection for the same resource on another node.");
+    }
+
+    /// <summary>
+    /// A resource of another node vanished without saying goodbye (its node left the cluster, or resent its sessions
+    /// without it): this node's sessions that could see it get its unavailable presence. Every node does this for its
+    /// own sessions only, so each contact hears it once.
+    /// </summary>
+    public ValueTask RemoteResourceLostAsync(IResource lost, CancellationToken cancellationToken) =>
+        lost.Available ? Presence.ResourceLostAsync(lost.Jid, cancellationToken) : ValueTask.CompletedTask;
+
+    /// <summary>
+    /// How many nodes the stanza being routed on this flow has already crossed: a stanza another node forwarded
+    /// here and that must be routed again (its session went) carries its count on, so that nodes whose routing
+    /// tables briefly disagree cannot pass it back and forth.
+    /// </summary>
+    public static int ForwardHops => forwardHops.Value;
+
+    /// <summary>
+    /// A stanza another node routed to <paramref name="target"/>, a session of this node, after <paramref name="hops"/>
+    /// forwards. If the session has gone in the meantime, the stanza is routed again by its own <c>to</c>.
+    /// </summary>
+    /// <param name="stanza">Reads the stanza: only needed when it must be routed again.</param>
+    /// <param name="deliver">Hands the stanza, as it came, to the session.</param>
+    public async ValueTask DeliverFromPeerAsync(Jid target, int hops, Func<Element> stanza, Action<ClientSession> deliver, CancellationToken cancellationToken)
+    {
+        if (Sessions.Find(target) is { } session)
+        {
+            deliver(session);
+            return;
+        }
+
+        var element = stanza();
+        if (!Jid.TryParse(element.GetAttribute("from"), out var from) || !Jid.TryParse(element.GetAttribute("to"), out var to))
+        {
+            return;
+        }
+
+        var outer = forwardHops.Value;
+        forwardHops.Value = hops;
+        try
+        {
+            await RouteAsync(element, from, to, cancellationToken);
+        }
+        finally
+        {
+            forwardHops.Value = outer;
+        }
     }
 
     private async ValueTask DeliverToServerAsync(Element stanza, Jid from, CancellationToken cancellationToken)
@@ -223,23 +351,23 @@ public sealed partial class StanzaRouter
             return;
         }
 
-        var resources = Sessions.Resources(to);
+        var resources = Resources(to);
         var best = int.MinValue;
-        foreach (var session in resources)
+        foreach (var resource in resources)
         {
-            if (session.Available && session.Priority >= 0 && session.Priority > best)
+            if (resource.Available && resource.Priority >= 0 && resource.Priority > best)
             {
-                best = session.Priority;
+                best = resource.Priority;
             }
         }
 
         if (best >= 0)
         {
-            foreach (var session in resources)
+            foreach (var resource in resources)
             {
-                if (session.Available && session.Priority == best)
+                if (resource.Available && resource.Priority == best)
                 {
-                    session.Send(stanza);
+                    resource.Send(stanza);
                 }
             }
 

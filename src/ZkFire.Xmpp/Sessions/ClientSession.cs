@@ -7,7 +7,7 @@ namespace ZkFire.Xmpp.Sessions;
 /// A bound resource (RFC 6120 §7) and its presence state (RFC 6121 §4). Presence fields change only on the
 /// session's own read loop; other sessions read them, so they are published through volatile fields.
 /// </summary>
-public sealed class ClientSession
+public sealed class ClientSession : IResource
 {
     private readonly IStanzaSink sink;
     private readonly HashSet<Jid> directedPresence = [];
@@ -23,6 +23,9 @@ public sealed class ClientSession
     public Jid Jid { get; }
 
     public Jid Bare => Jid.Bare;
+
+    /// <summary>Orders binds of the same full JID across the cluster: the greatest stamp is the newest bind and wins.</summary>
+    public long BindStamp { get; internal set; }
 
     /// <summary>The last available presence broadcast (from stamped), null while unavailable.</summary>
     public Element? Presence => presence;

@@ -10,6 +10,13 @@ namespace ZkFire.Xmpp.Sessions;
 public sealed class SessionRegistry
 {
     private readonly ConcurrentDictionary<Jid, ClientSession[]> byBare = new();
+    private int count;
+
+    /// <summary>How many resources are bound.</summary>
+    public int Count => Volatile.Read(ref count);
+
+    /// <summary>Every bound resource (a moving snapshot: binds and unbinds during the enumeration may or may not show).</summary>
+    public IEnumerable<ClientSession> All() => byBare.Values.SelectMany(sessions => sessions);
 
     /// <summary>Adds <paramref name="session"/>; returns the session it replaces when the full JID was taken (newest wins).</summary>
     public ClientSession? Bind(ClientSession session)
@@ -24,6 +31,11 @@ public sealed class SessionRegistry
                 return replaced is null ? [.. existing, s] : [.. existing.Where(e => e != replaced), s];
             },
             session);
+        if (replaced is null)
+        {
+            Interlocked.Increment(ref count);
+        }
+
         return replaced;
     }
 
@@ -42,6 +54,7 @@ public sealed class SessionRegistry
                 : byBare.TryUpdate(session.Bare, [.. existing.Where(e => e != session)], existing);
             if (removed)
             {
+                Interlocked.Decrement(ref count);
                 return true;
             }
         }

@@ -53,6 +53,11 @@ internal sealed partial class C2sConnection
             throw new StreamErrorException("invalid-namespace", "The stream's content namespace must be jabber:client.");
         }
 
+        if (context.Gate.Refusal is { } refusal)
+        {
+            throw new StreamErrorException("system-shutdown", refusal);
+        }
+
         if (header.GetAttribute("to") is { } to && (!Jid.TryParse(to, out var target) || target.Domain != context.Router.ServerJid.Domain))
         {
             throw new StreamErrorException("host-unknown", $"This server does not serve '{to}'.");
@@ -318,12 +323,7 @@ internal sealed partial class C2sConnection
         }
 
         var bound = new ClientSession(full, this);
-        if (context.Router.Sessions.Bind(bound) is { } replaced)
-        {
-            // Newest wins (RFC 6120 §7.7.2.2): the old session goes offline before the new one can speak.
-            await context.Router.Presence.SessionClosedAsync(replaced, cancellationToken);
-            replaced.Close("conflict", "Replaced by a new connection for the same resource.");
-        }
+        await context.Router.BindAsync(bound, cancellationToken);
 
         session = bound;
         sendLoop = Task.Run(SendLoopAsync, CancellationToken.None);

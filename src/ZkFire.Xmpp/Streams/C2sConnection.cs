@@ -310,11 +310,10 @@ internal sealed partial class C2sConnection : IStanzaSink
     {
         if (session is { } bound)
         {
-            context.Router.Sessions.Unbind(bound);
             try
             {
                 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-                await context.Router.Presence.SessionClosedAsync(bound, timeout.Token);
+                await context.Router.UnbindAsync(bound, timeout.Token);
             }
             catch (Exception ex)
             {
@@ -349,10 +348,11 @@ internal sealed partial class C2sConnection : IStanzaSink
     private static partial void LogUnbound(ILogger logger, Jid jid);
 }
 
-/// <summary>What every connection shares: settings, router, account store and the auth limiter.</summary>
+/// <summary>What every connection shares: settings, router, account store, the auth limiter and whether new streams are served.</summary>
 internal sealed record C2sContext(
     XmppServerOptions Options,
     StanzaRouter Router,
+    ServiceGate Gate,
     Storage.IUserStore Users,
     Sasl.AuthFailureLimiter AuthLimiter,
     byte[]? ServerEndPointBinding,

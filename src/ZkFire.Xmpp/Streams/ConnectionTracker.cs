@@ -19,6 +19,15 @@ internal sealed class ConnectionTracker : IAsyncDisposable
         task.ContinueWith(_ => connections.TryRemove(connection, out Task? _), TaskScheduler.Default);
     }
 
+    /// <summary>Ends every live stream with <paramref name="condition"/>.</summary>
+    public void CloseAll(string condition, string text)
+    {
+        foreach (var connection in connections.Keys)
+        {
+            connection.Close(condition, text);
+        }
+    }
+
     /// <summary>Waits for every connection to finish (they were told to close by the stopping token).</summary>
     public async Task DrainAsync(TimeSpan timeout) =>
         await Task.WhenAll(connections.Values).WaitAsync(timeout).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);

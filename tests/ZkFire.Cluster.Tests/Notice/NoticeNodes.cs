@@ -24,13 +24,14 @@ internal sealed class NoticeNodes(ITestOutputHelper output) : IAsyncDisposable
     {
         NodeId = nodeId,
         ListenHost = "127.0.0.1",
+        ListenPort = 0,
         Secret = Secret,
         MaxMessageSize = 64 * 1024,
         QueueLength = 1024,
         ConnectTimeout = TimeSpan.FromSeconds(2),
         HandshakeTimeout = TimeSpan.FromSeconds(2),
-        MinReconnectDelay = TimeSpan.FromMilliseconds(20),
-        MaxReconnectDelay = TimeSpan.FromMilliseconds(200),
+        MinReconnectBackoff = TimeSpan.FromMilliseconds(20),
+        MaxReconnectBackoff = TimeSpan.FromMilliseconds(200),
     };
 
     public async Task<NoticeChannel> StartAsync(NoticeChannelOptions options)

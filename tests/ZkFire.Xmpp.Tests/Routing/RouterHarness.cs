@@ -1,6 +1,3 @@
-using System.Buffers;
-using System.Collections.Concurrent;
-using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using ZkFire.Storage;
 using ZkFire.Storage.Sqlite;
@@ -22,7 +19,7 @@ internal sealed class RouterHarness : IAsyncDisposable
         this.directory = directory;
         Store = store;
         Options = options;
-        Router = new StanzaRouter(options, new SessionRegistry(), store, new AccountManager(store.Users, TimeProvider.System), NullLogger<StanzaRouter>.Instance);
+        Router = new StanzaRouter(options, new SessionRegistry(), new NoRemoteRoutes(), store, new AccountManager(store.Users, TimeProvider.System), NullLogger<StanzaRouter>.Instance);
     }
 
     public SqliteXmppStore Store { get; }
@@ -52,7 +49,7 @@ internal sealed class RouterHarness : IAsyncDisposable
             await CreateUserAsync(username);
         }
 
-        var client = new TestClient(this, Jid.Parse($"{username}@localhost/{resource}"));
+        var client = new TestClient(Router, Jid.Parse($"{username}@localhost/{resource}"));
         Router.Sessions.Bind(client.Session);
         return client;
     }
@@ -64,60 +61,5 @@ internal sealed class RouterHarness : IAsyncDisposable
     }
 
     /// <summary>Parses one stanza written as text, in the jabber:client namespace of a client stream.</summary>
-    public static Element Parse(string xml)
-    {
-        var parser = new XmppStreamParser(new XmlLimits());
-        var bytes = Encoding.UTF8.GetBytes(
-            $"<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>{xml}");
-        var buffer = new ReadOnlySequence<byte>(bytes);
-        Assert.True(parser.TryRead(ref buffer, out var open));
-        Assert.Equal(XmppStreamEventKind.StreamOpen, open.Kind);
-        Assert.True(parser.TryRead(ref buffer, out var stanza));
-        return stanza.Element!;
-    }
-}
-
-internal sealed class TestClient : IStanzaSink
-{
-    private readonly RouterHarness harness;
-    private readonly ConcurrentQueue<Element> received = new();
-
-    public TestClient(RouterHarness harness, Jid jid)
-    {
-        this.harness = harness;
-        Session = new ClientSession(jid, this);
-    }
-
-    public ClientSession Session { get; }
-
-    public Jid Jid => Session.Jid;
-
-    public string? ClosedWith { get; private set; }
-
-    /// <summary>What the client stack would do with a stanza it sends: stamp from, parse to, hand to the router.</summary>
-    public async Task SendAsync(string xml)
-    {
-        var stanza = RouterHarness.Parse(xml);
-        stanza.SetAttribute("from", Jid.ToString());
-        var to = stanza.GetAttribute("to") is { } text ? Jid.Parse(text) : null;
-        await harness.Router.ProcessFromClientAsync(Session, stanza, to, CancellationToken.None);
-    }
-
-    /// <summary>Everything received so far, in order, forgotten once taken.</summary>
-    public List<Element> Take()
-    {
-        var all = new List<Element>();
-        while (received.TryDequeue(out var stanza))
-        {
-            all.Add(stanza);
-        }
-
-        return all;
-    }
-
-    public void Send(Element stanza) => received.Enqueue(stanza);
-
-    public void SendSerialized(string xml) => received.Enqueue(RouterHarness.Parse(xml));
-
-    public void Close(string condition, string? text) => ClosedWith = condition;
+    public static Element Parse(string xml) => TestClient.Parse(xml);
 }

@@ -1,0 +1,400 @@
+using System.Buffers;
+using Google.Protobuf;
+using Microsoft.Extensions.Logging;
+using ZkFire.Cluster.Notice;
+using ZkFire.Cluster.Notice.Messages;
+using ZkFire.Xmpp;
+using ZkFire.Xmpp.Addressing;
+using ZkFire.Xmpp.Routing;
+using ZkFire.Xmpp.Sessions;
+using ZkFire.Xmpp.Xml;
+
+namespace ZkFire.Cluster.Routing;
+
+/// <summary>
+/// The cluster's routing table on this node (DESIGN.md, "Routing table"): this node is authoritative for its own
+/// sessions and tells every peer about each change over the notice channel, in order; it keeps what the peers tell it
+/// about theirs. A peer gets a full copy of this node's sessions first on every new link, and again whenever a change
+/// could not be queued for it; a node's routes are purged when it leaves the membership.
+/// </summary>
+/// <remarks>
+/// Announcements of local sessions and full copies are taken under one lock and queued without waiting, so a peer
+/// never sees a change before the copy it follows, nor a copy older than a change it already has.
+/// </remarks>
+public sealed partial class ClusterRoutes : IRemoteRoutes
+{
+    /// <summary>A stanza crosses at most this many links: its first forward, and one more if its session moved meanwhile.</summary>
+    public const int MaxHops = 2;
+
+    private const int SyncChunkRoutes = 256;
+    private static readonly TimeSpan ResyncRetry = TimeSpan.FromMilliseconds(200);
+
+    private readonly string nodeId;
+    private readonly INoticeChannel channel;
+    private readonly XmlLimits limits;
+    private readonly ILogger logger;
+    private readonly RoutingTable table = new();
+    private readonly BindClock clock;
+    private readonly Lock announcing = new();
+    private readonly Dictionary<string, List<RemoteRoute>> partialSyncs = new(StringComparer.Ordinal);
+    private HashSet<string> peers = new(StringComparer.Ordinal);
+    private readonly HashSet<string> resyncDue = new(StringComparer.Ordinal);
+    private StanzaRouter? router;
+
+    public ClusterRoutes(string nodeId, INoticeChannel channel, XmlLimits limits, TimeProvider time, ILogger<ClusterRoutes> logger)
+    {
+        this.nodeId = nodeId;
+        this.channel = channel;
+        this.limits = limits;
+        this.logger = logger;
+        clock = new BindClock(time);
+    }
+
+    /// <summary>How many sessions of other nodes this node knows.</summary>
+    public int RemoteCount => table.Count;
+
+    private StanzaRouter Router => router ?? throw new InvalidOperationException("ClusterRoutes.Attach has not been called.");
+
+    /// <summary>The router of this node's XMPP service, which was built over these routes.</summary>
+    public void Attach(StanzaRouter xmppRouter) => router = xmppRouter;
+
+    public IReadOnlyList<IResource> Resources(Jid bare) => table.Resources(bare);
+
+    public IResource? Find(Jid full) => table.Find(full);
+
+    public long NextBindStamp() => clock.Next();
+
+    public void Bound(ClientSession session) => Announce(session, remove: false);
+
+    public void Changed(ClientSession session) => Announce(session, remove: false);
+
+    public void Unbound(ClientSession session) => Announce(session, remove: true);
+
+    /// <summary>Queues a stanza for a session another node owns.</summary>
+    internal void Forward(RemoteRoute route, Element stanza)
+    {
+        var hops = StanzaRouter.ForwardHops + 1;
+        if (hops > MaxHops)
+        {
+            LogTooManyHops(logger, route.Jid, route.NodeId);
+            return;
+        }
+
+        var xml = new ArrayBufferWriter<byte>(256);
+        stanza.WriteTo(xml, Namespaces.Client);
+        var envelope = new NoticeEnvelope
+        {
+            Stanza = new RoutedStanza
+            {
+                Target = route.Jid.ToString(),
+                From = stanza.GetAttribute("from") ?? string.Empty,
+                Xml = UnsafeByteOperations.UnsafeWrap(xml.WrittenMemory),
+                Hops = (uint)hops,
+            },
+        };
+        if (!channel.TrySend(route.NodeId, envelope))
+        {
+            LogForwardDropped(logger, stanza.Name, route.Jid, route.NodeId);
+        }
+    }
+
+    /// <summary>
+    /// The cluster's members changed: links follow, and every route of a node that left (or came back as a new life)
+    /// is purged, its available resources reported offline to this node's sessions.
+    /// </summary>
+    public async ValueTask SetPeersAsync(IReadOnlyCollection<NoticePeer> members, IReadOnlySet<string> restarted, CancellationToken cancellationToken)
+    {
+        var next = new HashSet<string>(members.Select(p => p.NodeId), StringComparer.Ordinal);
+        HashSet<string> previous;
+        lock (announcing)
+        {
+            previous = peers;
+            peers = next;
+            resyncDue.IntersectWith(next);
+        }
+
+        channel.SetPeers(members);
+        foreach (var gone in previous.Where(p => !next.Contains(p) || restarted.Contains(p)))
+        {
+            partialSyncs.Remove(gone);
+            var lost = table.RemoveNode(gone);
+            LogPurged(logger, gone, lost.Count);
+            await ReportLostAsync(lost, cancellationToken);
+        }
+    }
+
+    /// <summary>Applies what the notice channel reports, in order, until it completes.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        using var resync = new PeriodicTimer(ResyncRetry);
+        var resyncTick = resync.WaitForNextTickAsync(cancellationToken).AsTask();
+        var events = channel.Events;
+        while (true)
+        {
+            var next = events.WaitToReadAsync(cancellationToken).AsTask();
+            if (await Task.WhenAny(next, resyncTick) == resyncTick)
+            {
+                if (!await resyncTick)
+                {
+                    return;
+                }
+
+                RetryResyncs();
+                resyncTick = resync.WaitForNextTickAsync(cancellationToken).AsTask();
+            }
+
+            if (!await next)
+            {
+                return;
+            }
+
+            while (events.TryRead(out var notice))
+            {
+                try
+                {
+                    await HandleAsync(notice, cancellationToken);
+                }
+                catch (Exception ex) when (ex is XmlStreamException or InvalidOperationException or FormatException)
+                {
+                    LogBadNotice(logger, notice.NodeId, ex.Message);
+                }
+            }
+        }
+    }
+
+    private async ValueTask HandleAsync(NoticeEvent notice, CancellationToken cancellationToken)
+    {
+        switch (notice)
+        {
+            case LinkUp up:
+                LogLinkUp(logger, up.NodeId);
+                SendFullCopy(up.NodeId);
+                break;
+            case LinkDown down:
+                LogLinkDown(logger, down.NodeId, down.Reason);
+                break;
+            case NoticeReceived { Envelope.BodyCase: NoticeEnvelope.BodyOneofCase.Stanza } received:
+                await DeliverAsync(received.Envelope.Stanza, cancellationToken);
+                break;
+            case NoticeReceived { Envelope.BodyCase: NoticeEnvelope.BodyOneofCase.Delta } received:
+                await ApplyDeltaAsync(received.NodeId, received.Envelope.Delta, cancellationToken);
+                break;
+            case NoticeReceived { Envelope.BodyCase: NoticeEnvelope.BodyOneofCase.FullSync } received:
+                await ApplyFullSyncAsync(received.NodeId, received.Envelope.FullSync, cancellationToken);
+                break;
+            default:
+                break;
+        }
+    }
+
+    private async ValueTask DeliverAsync(RoutedStanza routed, CancellationToken cancellationToken)
+    {
+        var target = Jid.Parse(routed.Target);
+        var xml = routed.Xml;
+        await Router.DeliverFromPeerAsync(
+            target,
+            (int)routed.Hops,
+            () => XmlFragment.Parse(xml.Span, Namespaces.Client, limits),
+            session => session.SendSerialized(xml.ToStringUtf8()),
+            cancellationToken);
+    }
+
+    private async ValueTask ApplyDeltaAsync(string from, SessionDelta delta, CancellationToken cancellationToken)
+    {
+        switch (delta.ChangeCase)
+        {
+            case SessionDelta.ChangeOneofCase.Upsert:
+                var route = ToRemote(from, delta.Upsert);
+                table.Upsert(route);
+                await ResolveConflictAsync(route, cancellationToken);
+                break;
+            case SessionDelta.ChangeOneofCase.Remove:
+                table.Remove(from, Jid.Parse(delta.Remove.Jid), delta.Remove.Stamp);
+                break;
+            default:
+                break;
+        }
+    }
+
+    private async ValueTask ApplyFullSyncAsync(string from, FullSync sync, CancellationToken cancellationToken)
+    {
+        if (sync.First)
+        {
+            partialSyncs[from] = [];
+        }
+
+        if (!partialSyncs.TryGetValue(from, out var routes))
+        {
+            // The start of this copy was never seen (a copy interrupted by a newer one): wait for the next.
+            return;
+        }
+
+        routes.AddRange(sync.Routes.Select(r => ToRemote(from, r)));
+        if (!sync.Last)
+        {
+            return;
+        }
+
+        partialSyncs.Remove(from);
+        var lost = table.ReplaceNode(from, routes);
+        LogSynced(logger, from, routes.Count);
+        await ReportLostAsync(lost, cancellationToken);
+        foreach (var route in routes)
+        {
+            await ResolveConflictAsync(route, cancellationToken);
+        }
+    }
+
+    /// <summary>Newest bind wins: a local session holding a full JID another node bound later is replaced.</summary>
+    private async ValueTask ResolveConflictAsync(RemoteRoute route, CancellationToken cancellationToken)
+    {
+        if (Router.Sessions.Find(route.Jid) is { } local && route.IsNewerThan(local.BindStamp, nodeId))
+        {
+            LogReplacedElsewhere(logger, route.Jid, route.NodeId);
+            await Router.ReplacedElsewhereAsync(local, route.Available, cancellationToken);
+        }
+    }
+
+    private async ValueTask ReportLostAsync(List<RemoteRoute> lost, CancellationToken cancellationToken)
+    {
+        foreach (var route in lost)
+        {
+            await Router.RemoteResourceLostAsync(route, cancellationToken);
+        }
+    }
+
+    private RemoteRoute ToRemote(string from, Route route)
+    {
+        clock.Observe(route.Stamp);
+        var presence = route.Available ? XmlFragment.Parse(route.Presence.Span, Namespaces.Client, limits) : null;
+        return new RemoteRoute(this, from, Jid.Parse(route.Jid), route.Stamp, presence, route.Priority, route.RosterInterest);
+    }
+
+    private static Route ToRoute(ClientSession session)
+    {
+        var route = new Route
+        {
+            Jid = session.Jid.ToString(),
+            Stamp = session.BindStamp,
+            Priority = session.Priority,
+            RosterInterest = session.InterestedInRoster,
+        };
+        if (session.Presence is { } presence)
+        {
+            var xml = new ArrayBufferWriter<byte>(256);
+            presence.WriteTo(xml, Namespaces.Client);
+            route.Available = true;
+            route.Presence = UnsafeByteOperations.UnsafeWrap(xml.WrittenMemory);
+        }
+
+        return route;
+    }
+
+    private void Announce(ClientSession session, bool remove)
+    {
+        lock (announcing)
+        {
+            // A change that lost the race with the session's end must not resurrect it on the peers.
+            if (!remove && Router.Sessions.Find(session.Jid) != session)
+            {
+                return;
+            }
+
+            var envelope = new NoticeEnvelope
+            {
+                Delta = remove
+                    ? new SessionDelta { Remove = new RouteRemoval { Jid = session.Jid.ToString(), Stamp = session.BindStamp } }
+                    : new SessionDelta { Upsert = ToRoute(session) },
+            };
+            foreach (var peer in peers)
+            {
+                if (!resyncDue.Contains(peer) && !channel.TrySend(peer, envelope))
+                {
+                    // Its queue is full: later changes would leave a gap, so the peer gets a full copy instead once
+                    // there is room.
+                    resyncDue.Add(peer);
+                    LogResyncDue(logger, peer);
+                }
+            }
+        }
+    }
+
+    private void SendFullCopy(string peer)
+    {
+        lock (announcing)
+        {
+            if (!peers.Contains(peer))
+            {
+                return;
+            }
+
+            resyncDue.Remove(peer);
+            if (!TrySendFullCopyLocked(peer))
+            {
+                resyncDue.Add(peer);
+            }
+        }
+    }
+
+    private void RetryResyncs()
+    {
+        lock (announcing)
+        {
+            foreach (var peer in resyncDue.ToList())
+            {
+                if (TrySendFullCopyLocked(peer))
+                {
+                    resyncDue.Remove(peer);
+                }
+            }
+        }
+    }
+
+    private bool TrySendFullCopyLocked(string peer)
+    {
+        var chunk = new FullSync { First = true };
+        foreach (var session in Router.Sessions.All())
+        {
+            chunk.Routes.Add(ToRoute(session));
+            if (chunk.Routes.Count == SyncChunkRoutes)
+            {
+                if (!channel.TrySend(peer, new NoticeEnvelope { FullSync = chunk }))
+                {
+                    return false;
+                }
+
+                chunk = new FullSync();
+            }
+        }
+
+        chunk.Last = true;
+        return channel.TrySend(peer, new NoticeEnvelope { FullSync = chunk });
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Cluster: notice link to {Node} up; sending it this node's sessions")]
+    private static partial void LogLinkUp(ILogger logger, string node);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Cluster: notice link to {Node} down ({Reason}); reconnecting while it is a member")]
+    private static partial void LogLinkDown(ILogger logger, string node, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Cluster: {Node} left or restarted; purged its {Count} routes")]
+    private static partial void LogPurged(ILogger logger, string node, int count);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Cluster: received {Count} routes from {Node}")]
+    private static partial void LogSynced(ILogger logger, string node, int count);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Cluster: {Jid} was bound again on {Node}; the session here is replaced")]
+    private static partial void LogReplacedElsewhere(ILogger logger, Jid jid, string node);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cluster: the notice queue to {Node} is full; it will get a full copy of this node's sessions")]
+    private static partial void LogResyncDue(ILogger logger, string node);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cluster: the notice queue to {Node} is full; a {Stanza} stanza for {Jid} was dropped")]
+    private static partial void LogForwardDropped(ILogger logger, string stanza, Jid jid, string node);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cluster: a stanza for {Jid} on {Node} was dropped: it has already crossed the most links allowed")]
+    private static partial void LogTooManyHops(ILogger logger, Jid jid, string node);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cluster: ignored a notice from {Node} that cannot be read: {Reason}")]
+    private static partial void LogBadNotice(ILogger logger, string node, string reason);
+}

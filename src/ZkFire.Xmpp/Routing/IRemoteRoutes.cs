@@ -1,0 +1,57 @@
+using ZkFire.Xmpp.Addressing;
+using ZkFire.Xmpp.Sessions;
+
+namespace ZkFire.Xmpp.Routing;
+
+/// <summary>
+/// The routes this node does not own: the sessions other nodes of the cluster have bound. The router asks it
+/// alongside the local sessions, and tells it about every change to a local session so that the other nodes can
+/// route to it. Calls about one local session come in the order the changes happened.
+/// </summary>
+public interface IRemoteRoutes
+{
+    /// <summary>The resources of <paramref name="bare"/> bound on other nodes; empty when none.</summary>
+    IReadOnlyList<IResource> Resources(Jid bare);
+
+    /// <summary>The resource bound to <paramref name="full"/> on another node (the newest bind if several claim it).</summary>
+    IResource? Find(Jid full);
+
+    /// <summary>
+    /// A stamp for a new local bind, greater than that of every bind this node has heard of, so that of two binds of
+    /// one full JID the later wins on every node.
+    /// </summary>
+    long NextBindStamp();
+
+    /// <summary>A local session was bound (its <see cref="ClientSession.BindStamp"/> set).</summary>
+    void Bound(ClientSession session);
+
+    /// <summary>A local session's presence, priority or roster interest changed.</summary>
+    void Changed(ClientSession session);
+
+    /// <summary>A local session ended.</summary>
+    void Unbound(ClientSession session);
+}
+
+/// <summary>A node that is not in a cluster: nothing is bound anywhere else.</summary>
+public sealed class NoRemoteRoutes : IRemoteRoutes
+{
+    private long lastStamp;
+
+    public IReadOnlyList<IResource> Resources(Jid bare) => [];
+
+    public IResource? Find(Jid full) => null;
+
+    public long NextBindStamp() => Interlocked.Increment(ref lastStamp);
+
+    public void Bound(ClientSession session)
+    {
+    }
+
+    public void Changed(ClientSession session)
+    {
+    }
+
+    public void Unbound(ClientSession session)
+    {
+    }
+}
