@@ -126,11 +126,9 @@ public sealed partial class NoticeChannel : INoticeChannel
         }
     }
 
-    /// <exception cref="ArgumentException">The envelope is larger than <see cref="NoticeChannelOptions.MaxMessageSize"/>.</exception>
     public bool TrySend(string nodeId, NoticeEnvelope envelope) =>
         Find(nodeId, envelope) is { } link && link.TryEnqueue(envelope);
 
-    /// <exception cref="ArgumentException">The envelope is larger than <see cref="NoticeChannelOptions.MaxMessageSize"/>.</exception>
     public async ValueTask<bool> SendAsync(string nodeId, NoticeEnvelope envelope, CancellationToken cancellationToken) =>
         Find(nodeId, envelope) is { } link && await link.EnqueueAsync(envelope, cancellationToken);
 
@@ -162,13 +160,15 @@ public sealed partial class NoticeChannel : INoticeChannel
         events.Writer.TryComplete();
     }
 
+    /// <summary>The peer's link, or null when it is unknown or the envelope could never be sent (too large).</summary>
     private NoticeLink? Find(string nodeId, NoticeEnvelope envelope)
     {
+        // Refused here rather than when the link takes it from the queue, where it would end the link every time.
         var size = envelope.CalculateSize();
         if (size > options.MaxMessageSize)
         {
-            throw new ArgumentException(
-                $"A {envelope.BodyCase} envelope of {size} bytes exceeds the largest notice message ({options.MaxMessageSize} bytes).", nameof(envelope));
+            LogTooLarge(logger, envelope.BodyCase.ToString(), size, nodeId, options.MaxMessageSize);
+            return null;
         }
 
         lock (gate)
@@ -224,6 +224,9 @@ public sealed partial class NoticeChannel : INoticeChannel
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Notice channel: links between nodes are not authenticated by a secret, only by the registered hosts' IP addresses; set <cluster><secretFile> (the same file of at least 16 random bytes on every node)")]
     private static partial void LogNotAuthenticated(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Notice channel: a {Body} envelope of {Size} bytes for node {Node} is not sent: it exceeds <cluster><maxNoticeMessageBytes> ({Max})")]
+    private static partial void LogTooLarge(ILogger logger, string body, int size, string node, int max);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Notice channel of node {Node}: listening on {EndPoint}, shared secret {Secret}")]
     private static partial void LogListening(ILogger logger, string node, IPEndPoint endPoint, bool secret);

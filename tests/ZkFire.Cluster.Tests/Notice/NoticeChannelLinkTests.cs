@@ -270,7 +270,9 @@ public sealed class NoticeChannelLinkTests(ITestOutputHelper output)
         var a = await nodes.StartAsync("a");
         a.SetPeers([Peer("b", FreePort())]);
 
-        Assert.Throws<ArgumentException>(() => a.TrySend("b", Stanza(1, size: 64 * 1024)));
+        Assert.False(a.TrySend("b", Stanza(1, size: 64 * 1024)));
+        Assert.False(await a.SendAsync("b", Stanza(1, size: 64 * 1024), CancellationToken.None));
+        Assert.True(a.TrySend("b", Stanza(2)));
     }
 
     private static async Task AssertRefusedAsync(int port, string nodeId, byte[]? secret)
