@@ -137,13 +137,17 @@ public sealed class AuthenticatedLink<T> : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        try
+        // A closed channel's event loop may have stopped (its endpoint disposed), and would never run the close.
+        if (channel.Open)
         {
-            await channel.CloseAsync();
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            // Already closed, or closing failed: either way the link is gone.
+            try
+            {
+                await channel.CloseAsync();
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Closed meanwhile, or closing failed: either way the link is gone.
+            }
         }
 
         inbox.Writer.TryComplete();

@@ -10,7 +10,7 @@ public sealed record LinkEndpointOptions
     public byte[]? Secret { get; init; }
 
     /// <summary>Where the secret is configured, as refusals name it (<c>quorum.auth.secretFile</c>).</summary>
-    public string SecretSetting { get; init; } = "the shared secret";
+    public string SecretSetting { get; init; } = "shared secret";
 
     /// <summary>What a peer is called in logs and errors (<c>member</c>, <c>node</c>).</summary>
     public string PeerNoun { get; init; } = "peer";

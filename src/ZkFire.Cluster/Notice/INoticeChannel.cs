@@ -26,10 +26,16 @@ public interface INoticeChannel : IAsyncDisposable
     /// </summary>
     void SetPeers(IReadOnlyCollection<NoticePeer> peers);
 
-    /// <summary>Queues an envelope without waiting; false when the peer is unknown or its queue is full.</summary>
+    /// <summary>
+    /// Queues an envelope without waiting; false when the peer is unknown, its queue is full, or the envelope is
+    /// larger than the largest notice message (it could never be sent).
+    /// </summary>
     bool TrySend(string nodeId, NoticeEnvelope envelope);
 
-    /// <summary>Queues an envelope, waiting while the peer's queue is full (back-pressure); false when the peer is unknown or leaves.</summary>
+    /// <summary>
+    /// Queues an envelope, waiting while the peer's queue is full (back-pressure); false when the peer is unknown or
+    /// leaves, or the envelope is larger than the largest notice message.
+    /// </summary>
     ValueTask<bool> SendAsync(string nodeId, NoticeEnvelope envelope, CancellationToken cancellationToken);
 }
 
