@@ -56,6 +56,9 @@ public sealed partial class ClusterNode : IAsyncDisposable
 
     public MembershipState? State => membership?.State;
 
+    /// <summary>The membership once joined; tests use it to expire the session from elsewhere.</summary>
+    internal ClusterMembership? Membership => membership;
+
     /// <summary>Completes when the node cannot go on as a member (another live node holds its id).</summary>
     public Task Completion => membershipLoop;
 

@@ -39,6 +39,13 @@ internal static class ClusterNodeFactory
             Root = settings.Root,
             NodeId = nodeId,
             NoticeAddress = notice.ToString(),
+            // Listening on every interface: clients reach the node where its peers do.
+            C2sAddress = new HostPort(
+                config.Xmpp.ListenAddress is "*" or "0.0.0.0" or "::" ? notice.Host : config.Xmpp.ListenAddress,
+                config.Xmpp.C2sPort).ToString(),
+            // The embedded member, so that `zkfire status` finds an embedded ensemble's members through the registrations.
+            ZooKeeperClientAddress = config.ZClient is null && config.Zoo is not null ? config.CoordinationConnectString : null,
+            ZooKeeperMyId = config.ZClient is null ? config.Zoo?.MyId : null,
             SessionTimeout = settings.SessionTimeout,
             SessionFile = Path.Combine(config.Xmpp.DataDir, SessionFileName),
         };

@@ -11,13 +11,14 @@ using ZkFire.ZooKeeper.Server.Persistence;
 
 namespace ZkFire.Host;
 
-/// <summary>The <c>zkfire</c> commands: run a node (default) and manage accounts.</summary>
+/// <summary>The <c>zkfire</c> commands: run a node (default), show the cluster's status and manage accounts.</summary>
 internal static class CommandLine
 {
     private const string Usage = """
         Usage:
           zkfire [run] [--config cluster.xml]                    run a node
           zkfire zk [--config cluster.xml]                       run only the <zoo> ZooKeeper member
+          zkfire status [--config cluster.xml]                   show the cluster's nodes and ZooKeeper members
           zkfire adduser <username> [--password <pw>] [--config cluster.xml]
           zkfire passwd <username> [--password <pw>] [--config cluster.xml]
           zkfire deluser <username> [--config cluster.xml]
@@ -61,6 +62,8 @@ internal static class CommandLine
                 return 1;
             case "zk":
                 return await RunNodeAsync(config, xmpp: false);
+            case "status":
+                return await new StatusCommand().RunAsync(config, Console.Out, Console.Error, CancellationToken.None);
             default:
                 return await ManageAccountAsync(command, config, username!, password, loggerFactory);
         }
@@ -195,7 +198,7 @@ internal static class CommandLine
 
         var expected = command switch
         {
-            "run" or "zk" or "help" => 1,
+            "run" or "zk" or "status" or "help" => 1,
             "adduser" or "passwd" or "deluser" => 2,
             _ => -1,
         };

@@ -58,6 +58,12 @@ public sealed partial class XmppServer : IAsyncDisposable
     public void Suspend(string reason)
     {
         gate.Refusal = reason;
+        foreach (var session in Sessions.All())
+        {
+            session.Close("reset", reason);
+        }
+
+        // Streams not bound to a resource yet.
         connections.CloseAll("reset", reason);
         LogSuspended(logger, reason);
     }

@@ -37,6 +37,9 @@ public sealed partial class ClusterMembership
                     case SessionChanged changed:
                         await OnSessionChangedAsync(current, changed.State, cancellationToken).ConfigureAwait(false);
                         break;
+                    case SessionCountChanged when state is MembershipState.Active:
+                        await PublishPendingSessionCountAsync(current, cancellationToken).ConfigureAwait(false);
+                        break;
                     case SuspendedTooLong suspended when state is MembershipState.Suspended && suspended.Suspension == suspensions:
                         LogUnreachableTooLong(logger, current.Client.SessionId, current.Client.SessionTimeout);
                         await FenceAndRejoinAsync(cancellationToken).ConfigureAwait(false);
@@ -76,6 +79,7 @@ public sealed partial class ClusterMembership
                 // Everything is read again: a member watch that fired just before the connection dropped was
                 // spent on a read that failed, and a member that came back meanwhile must show as a new life.
                 await ReconcileAsync(current, rereadAll: true, cancellationToken).ConfigureAwait(false);
+                await PublishPendingSessionCountAsync(current, cancellationToken).ConfigureAwait(false);
                 break;
             case KeeperState.Expired:
                 LogExpired(logger, current.Client.SessionId);
@@ -105,6 +109,8 @@ public sealed partial class ClusterMembership
                 state = MembershipState.Active;
                 LogRejoined(logger, options.NodeId, SessionId, attempt);
                 Raise(new Rejoined(SessionId));
+                // A count published while fenced may have missed the new registration's record.
+                Post(new SessionCountChanged(session!.Generation));
                 return;
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested

@@ -1,6 +1,5 @@
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
-using ZkFire.Cluster.Membership.Messages;
 using ZkFire.Jute;
 using ZkFire.ZooKeeper.Client;
 
@@ -56,7 +55,7 @@ public sealed partial class ClusterMembership
         {
             if (known.Incarnation == member.Incarnation)
             {
-                // Same registration, data rewritten by hand: keep the set current without a leave and join.
+                // Same registration, data rewritten (a new session count): keep the set current without a leave and join.
                 Volatile.Write(ref members, members.SetItem(nodeId, member));
                 return;
             }
@@ -84,14 +83,7 @@ public sealed partial class ClusterMembership
     {
         try
         {
-            var record = MemberRecord.Parser.ParseFrom(response.Data ?? []);
-            return new ClusterMember(
-                nodeId,
-                record.NoticeAddress,
-                record.Version,
-                DateTimeOffset.FromUnixTimeMilliseconds(record.StartTimeUnixMs),
-                response.Stat.EphemeralOwner,
-                response.Stat.Czxid);
+            return ToMember(nodeId, response);
         }
         catch (InvalidProtocolBufferException e)
         {

@@ -11,7 +11,8 @@ namespace ZkFire.Cluster.Membership;
 
 /// <summary>
 /// This node's membership of the cluster, kept in ZooKeeper: an ephemeral znode <c>Root/nodes/NodeId</c> whose data
-/// (a <c>MemberRecord</c> protobuf) names the node's notice address, version and start time, and a watch on
+/// (a <c>MemberRecord</c> protobuf) names the node's notice and c2s addresses, version, start time, embedded ZooKeeper
+/// member and session count (<see cref="PublishSessionCount"/>), and a watch on
 /// <c>Root/nodes</c> and on each member, so <see cref="Members"/> follows the cluster and <see cref="Events"/>
 /// reports every change in order.
 /// </summary>
@@ -45,7 +46,7 @@ public sealed partial class ClusterMembership : IAsyncDisposable
     private readonly ILogger logger;
     private readonly string nodesPath;
     private readonly string ownPath;
-    private readonly byte[] ownRecord;
+    private readonly MemberRecord ownRecord;
     private readonly Channel<Work> work = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Channel<MembershipEvent> events = Channel.CreateUnbounded<MembershipEvent>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource stopping = new();
@@ -62,7 +63,7 @@ public sealed partial class ClusterMembership : IAsyncDisposable
         this.options = options;
         this.loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         logger = this.loggerFactory.CreateLogger<ClusterMembership>();
-        nodesPath = options.Root == ZnodePath.Root ? "/nodes" : options.Root + "/nodes";
+        nodesPath = NodesPath(options.Root);
         ownPath = nodesPath + "/" + options.NodeId;
         ownRecord = new MemberRecord
         {
@@ -70,7 +71,10 @@ public sealed partial class ClusterMembership : IAsyncDisposable
             NoticeAddress = options.NoticeAddress,
             Version = options.Version,
             StartTimeUnixMs = options.StartTime.ToUnixTimeMilliseconds(),
-        }.ToByteArray();
+            C2SAddress = options.C2sAddress ?? "",
+            ZookeeperClientAddress = options.ZooKeeperClientAddress ?? "",
+            ZookeeperMyId = options.ZooKeeperMyId ?? 0,
+        };
         previousSession = SessionFile.Read(options.SessionFile);
     }
 
@@ -230,12 +234,16 @@ public sealed partial class ClusterMembership : IAsyncDisposable
     private async Task CreateOwnNodeAsync(ZooKeeperClient client, CancellationToken cancellationToken)
     {
         DateTime? deadline = null;
+        // Unknown until a create succeeds here: a registration found already ours was made by an earlier attempt.
+        publishedSessionCount = -1;
         while (true)
         {
             try
             {
-                await client.CreateAsync(ownPath, ownRecord, WellKnownAcls.OpenAclUnsafe, CreateMode.Ephemeral, cancellationToken: cancellationToken)
+                var count = Volatile.Read(ref sessionCount);
+                await client.CreateAsync(ownPath, OwnRecord(count), WellKnownAcls.OpenAclUnsafe, CreateMode.Ephemeral, cancellationToken: cancellationToken)
                     .ConfigureAwait(false);
+                publishedSessionCount = count;
                 return;
             }
             catch (KeeperException e) when (e.Code == ErrorCode.NodeExists)
@@ -361,6 +369,8 @@ public sealed partial class ClusterMembership : IAsyncDisposable
     private sealed record SessionChanged(int Generation, KeeperState State) : Work(Generation);
 
     private sealed record SuspendedTooLong(int Generation, int Suspension) : Work(Generation);
+
+    private sealed record SessionCountChanged(int Generation) : Work(Generation);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Cluster node {NodeId} registered as {Path} (session 0x{SessionId:x})")]
     private static partial void LogRegistered(ILogger logger, string nodeId, string path, long sessionId);

@@ -17,6 +17,18 @@ public sealed record ClusterMembershipOptions
     /// <summary><c>host:port</c> of this node's notice channel, where peers reach it.</summary>
     public required string NoticeAddress { get; init; }
 
+    /// <summary><c>host:port</c> where XMPP clients connect to this node, shown to operators; null when not told.</summary>
+    public string? C2sAddress { get; init; }
+
+    /// <summary>
+    /// Client <c>host:port</c> of this node's embedded ZooKeeper member, so tools find an embedded ensemble's members
+    /// through the registrations; null when the node uses an external ensemble.
+    /// </summary>
+    public string? ZooKeeperClientAddress { get; init; }
+
+    /// <summary>The embedded member's myid; null with an external ensemble.</summary>
+    public int? ZooKeeperMyId { get; init; }
+
     public string Version { get; init; } =
         typeof(ClusterMembershipOptions).Assembly.GetName().Version?.ToString() ?? "0.0.0";
 

@@ -53,6 +53,7 @@ public abstract class MembershipSuite(IZooKeeperEndpoint server) : IAsyncLifetim
         Assert.Equal(a.Members.Values.OrderBy(m => m.NodeId), b.Members.Values.OrderBy(m => m.NodeId));
         var seen = a.Members["b"];
         Assert.Equal(("b", "127.0.0.1:4002", "1.2.3"), (seen.NodeId, seen.NoticeAddress, seen.Version));
+        Assert.Equal(("127.0.0.1:5232", "127.0.0.1:3182", 2, 0), (seen.C2sAddress, seen.ZooKeeperClientAddress, seen.ZooKeeperMyId, seen.SessionCount));
         Assert.Equal(StartTime, seen.StartTime);
         Assert.Equal(b.SessionId, seen.SessionId);
 
@@ -65,6 +66,27 @@ public abstract class MembershipSuite(IZooKeeperEndpoint server) : IAsyncLifetim
         Assert.Equal(["a", "c"], a.Members.Keys.Order());
         Assert.Equal(MembershipState.Closed, b.State);
         Assert.Equal(MembershipState.Active, a.State);
+    }
+
+    [SkippableFact]
+    public async Task A_published_session_count_reaches_every_member_without_a_leave_or_join()
+    {
+        var a = await JoinAsync("a");
+        var b = await JoinAsync("b");
+        var registered = (await NextAsync<NodeJoined>(a, e => e.Member.NodeId == "b")).Member;
+
+        b.PublishSessionCount(3);
+        b.PublishSessionCount(7);
+        await UntilAsync(() => a.Members["b"].SessionCount == 7 && b.Members["b"].SessionCount == 7);
+
+        Assert.Equal(registered with { SessionCount = 7 }, a.Members["b"]);
+        Assert.False(a.Events.TryRead(out var unexpected), $"Unexpected event {unexpected}.");
+
+        // A tool reading the registrations once, without joining, sees the same.
+        await using var client = await ZooKeeperClient.ConnectAsync(new ZooKeeperClientOptions { ConnectString = server.ConnectString }, Timeout);
+        var read = await ClusterMembership.ReadMembersAsync(client, _root, Timeout);
+        Assert.Equal(a.Members.Values.OrderBy(m => m.NodeId), read);
+        Assert.Empty(await ClusterMembership.ReadMembersAsync(client, _root + "-none", Timeout));
     }
 
     [SkippableFact]
@@ -87,6 +109,8 @@ public abstract class MembershipSuite(IZooKeeperEndpoint server) : IAsyncLifetim
         // member anyway, then rejoins once ZooKeeper is reachable.
         await NextAsync<Fenced>(b);
         Assert.Equal(MembershipState.Fenced, b.State);
+        // A count published while fenced is in the new registration.
+        b.PublishSessionCount(5);
         proxy.Refuse(false);
         var rejoined = await NextAsync<Rejoined>(b);
         Assert.Equal(b.SessionId, rejoined.SessionId);
@@ -95,6 +119,7 @@ public abstract class MembershipSuite(IZooKeeperEndpoint server) : IAsyncLifetim
         Assert.True(second.Incarnation > first.Incarnation);
         Assert.NotEqual(first.SessionId, second.SessionId);
         Assert.Equal(second, b.Members["b"]);
+        await UntilAsync(() => a.Members["b"].SessionCount == 5);
     }
 
     [SkippableFact]
@@ -180,6 +205,9 @@ public abstract class MembershipSuite(IZooKeeperEndpoint server) : IAsyncLifetim
             Root = _root,
             NodeId = nodeId,
             NoticeAddress = $"127.0.0.1:{4000 + nodeId[0] - 'a' + 1}",
+            C2sAddress = $"127.0.0.1:{5222 + (10 * (nodeId[0] - 'a'))}",
+            ZooKeeperClientAddress = $"127.0.0.1:{3181 + nodeId[0] - 'a'}",
+            ZooKeeperMyId = nodeId[0] - 'a' + 1,
             Version = "1.2.3",
             StartTime = StartTime,
             SessionTimeout = sessionTimeout ?? Session,
@@ -189,6 +217,14 @@ public abstract class MembershipSuite(IZooKeeperEndpoint server) : IAsyncLifetim
         }, cancellationToken: Timeout);
         _resources.Add(membership);
         return membership;
+    }
+
+    private async Task UntilAsync(Func<bool> condition)
+    {
+        while (!condition())
+        {
+            await Task.Delay(20, Timeout);
+        }
     }
 
     /// <summary>The next event of type <typeparamref name="T"/> (matching <paramref name="match"/>); others are skipped.</summary>

@@ -3,6 +3,7 @@ using ZkFire.Cluster.Tests.Membership;
 using ZkFire.Xmpp.Addressing;
 using ZkFire.Xmpp.Tests.Routing;
 using ZkFire.Xmpp.Xml;
+using ZkFire.ZooKeeper.Client;
 using ZkFire.ZooKeeper.Client.Tests;
 
 namespace ZkFire.Cluster.Tests.Nodes;
@@ -175,6 +176,35 @@ public sealed class CrossNodeRoutingTests(ZkFireServerFixture server) : IAsyncLi
         Assert.Equal("unavailable", gone.GetAttribute("type"));
         await ClusterHarness.WaitAsync(() => cluster[0].Xmpp.Router.Remote.Find(bob.Jid) is null, "bob's route purged");
         Assert.Equal(MembershipState.Active, cluster[0].Cluster.State);
+    }
+
+    [Fact]
+    public async Task A_node_whose_session_expired_closes_its_streams_refuses_new_ones_and_rejoins()
+    {
+        var alice = await OnlineAsync(0, "alice11", "phone");
+        var bob = await OnlineAsync(1, "bob11", "laptop");
+        await SubscribeBothWaysAsync(alice, bob);
+
+        // Take the node's session over from another client and close it: the servers expire it at once.
+        var session = cluster[0].Cluster.Membership!.CurrentClient!;
+        await using (await ZooKeeperClient.ConnectAsync(new ZooKeeperClientOptions
+        {
+            ConnectString = server.ConnectString,
+            SessionId = session.SessionId,
+            SessionPassword = session.SessionPassword,
+            SessionTimeout = TimeSpan.FromSeconds(4),
+        }))
+        {
+        }
+
+        // Its peers see it leave: its users go offline for their contacts.
+        Assert.Equal("unavailable", (await NextAsync(bob, e => e.Name == "presence" && e.GetAttribute("from") == alice.Jid.ToString())).GetAttribute("type"));
+        await ClusterHarness.WaitAsync(() => alice.ClosedWith == "reset", "the fenced node's stream closed with reset");
+
+        // It registers again with a new session and routes as a member.
+        await ClusterHarness.WaitAsync(() => cluster[0].Cluster.State == MembershipState.Active && cluster[0].Cluster.Membership!.SessionId != session.SessionId, "the node rejoined");
+        var again = await OnlineAsync(0, "alice11", "tablet");
+        Assert.Equal("available", (await NextAsync(bob, e => e.Name == "presence" && e.GetAttribute("from") == again.Jid.ToString())).GetAttribute("type") ?? "available");
     }
 
     private async Task<TestClient> BindInterestedAsync(int node, string user, string resource, int priority = 0)
