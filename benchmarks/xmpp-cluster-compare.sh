@@ -25,6 +25,8 @@ COMMAND_LINE="$(for v in PAIRS RATE WINDOW DURATION WARMUP REPS CRASHES SESSION_
   printf '%s=%q ' "$v" "${!v}"; done)benchmarks/xmpp-cluster-compare.sh"
 
 source "$ROOT/benchmarks/zk-bench-lib.sh"
+# The cluster tools' config generation, node start and stop (their stop_pid replaces zk-bench-lib's).
+source "$ROOT/tools/cluster/lib.sh"
 for f in "$ZKFIRE_DLL" "$LOAD_DLL"; do
   [[ -f $f ]] || { echo "missing $f (build Release)" >&2; exit 2; }
 done
@@ -32,66 +34,54 @@ command -v python3 >/dev/null && command -v jq >/dev/null || { echo "needs pytho
 
 WORK=$(mktemp -d /tmp/xmpp-cluster-compare-XXXXXX)
 RESULTS=$WORK/results.jsonl
-NODES=(1 2 3)
-declare -A PID C2S ZKPORT NOTICE
+declare -A C2S DIRECT NOTICE ZKPORT
 
 cleanup() {
-  for key in "${!PID[@]}"; do stop_pid "${PID[$key]}"; done
-  wait 2>/dev/null || true
+  for i in "${NODES[@]}"; do stop_pid "node$i" "$WORK/node$i/pid" >/dev/null; done
   if [[ -n $OUT ]]; then
     mkdir -p "$OUT"
     cp "$RESULTS" "$OUT/results.jsonl" 2>/dev/null || true
-    for i in "${NODES[@]}"; do cp "$WORK/node$i/log" "$OUT/node$i.log" 2>/dev/null || true; done
+    for i in "${NODES[@]}"; do cp "$WORK/node$i/node.log" "$OUT/node$i.log" 2>/dev/null || true; done
   fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# --- configuration: three nodes, each with its embedded ZooKeeper member (tickTime 1000 so a 4 s session timeout is
-# allowed), one shared SQLite file, one cluster secret, plain TCP allowed from loopback, in-band registration open.
-servers=()
+# --- configuration (tools/cluster/lib.sh's, on free ports instead of its fixed ones): three nodes, each with its
+# embedded ZooKeeper member (tickTime 1000 so a 4 s session timeout is allowed), one shared SQLite file, one cluster
+# secret, plain TCP allowed from loopback, in-band registration open.
+servers=""
 for i in "${NODES[@]}"; do
-  C2S[$i]=$(free_port)
-  ZKPORT[$i]=$(free_port)
-  NOTICE[$i]=$(free_port)
-  servers+=("$i 127.0.0.1:$(free_port):$(free_port)")
+  C2S[$i]=$(free_port); DIRECT[$i]=$(free_port); NOTICE[$i]=$(free_port); ZKPORT[$i]=$(free_port)
+  servers+="    <server name=\"server.$i\">127.0.0.1:$(free_port):$(free_port)</server>"$'\n'
 done
-mkdir -p "$WORK/shared"
-head -c 32 /dev/urandom | base64 >"$WORK/cluster.secret"
-head -c 32 /dev/urandom | base64 >"$WORK/quorum.secret"
+c2s_port() { echo "${C2S[$1]}"; }
+direct_tls_port() { echo "${DIRECT[$1]}"; }
+notice_port() { echo "${NOTICE[$1]}"; }
+embedded_client_port() { echo "${ZKPORT[$1]}"; }
+export SESSION_TIMEOUT_SECONDS=$SESSION_TIMEOUT
+ensure_secret "$WORK/cluster.secret"
+ensure_secret "$WORK/quorum.secret"
 for i in "${NODES[@]}"; do
-  dir=$WORK/node$i
-  mkdir -p "$dir/zk" "$dir/xmpp"
-  {
-    printf '<?xml version="1.0" encoding="UTF-8"?>\n<jive>\n'
-    printf '  <notice>127.0.0.1:%s</notice>\n' "${NOTICE[$i]}"
-    printf '  <cluster>\n    <secretFile>%s</secretFile>\n    <sessionTimeoutSeconds>%s</sessionTimeoutSeconds>\n  </cluster>\n' \
-      "$WORK/cluster.secret" "$SESSION_TIMEOUT"
-    printf '  <zoo>\n'
-    printf '    <%s>%s</%s>\n' tickTime 1000 tickTime initLimit 10 initLimit syncLimit 5 syncLimit \
-      dataDir "$dir/zk" dataDir clientPort "${ZKPORT[$i]}" clientPort clientPortAddress 127.0.0.1 clientPortAddress myid "$i" myid
-    for s in "${servers[@]}"; do printf '    <server name="server.%s">%s</server>\n' "${s% *}" "${s#* }"; done
-    printf '    <property name="4lw.commands.whitelist">srvr,ruok</property>\n'
-    printf '    <property name="quorum.auth.secretFile">%s</property>\n' "$WORK/quorum.secret"
-    printf '  </zoo>\n  <xmpp>\n    <domain>localhost</domain>\n    <listen>127.0.0.1</listen>\n'
-    printf '    <c2sPort>%s</c2sPort>\n    <directTlsPort>0</directTlsPort>\n    <dataDir>%s</dataDir>\n' "${C2S[$i]}" "$dir/xmpp"
-    printf '    <tls><allowPlaintextOnLoopback>true</allowPlaintextOnLoopback></tls>\n'
-    printf '    <storage provider="sqlite"><path>%s</path></storage>\n' "$WORK/shared/xmpp.db"
-    printf '    <registration>open</registration>\n  </xmpp>\n</jive>\n'
-  } >"$dir/cluster.xml"
+  write_node_config "$WORK" "$i" "  <zoo>
+    <tickTime>1000</tickTime>
+    <initLimit>10</initLimit>
+    <syncLimit>5</syncLimit>
+    <dataDir>$WORK/node$i/zk</dataDir>
+    <clientPort>${ZKPORT[$i]}</clientPort>
+    <clientPortAddress>127.0.0.1</clientPortAddress>
+    <myid>$i</myid>
+${servers}    <property name=\"quorum.auth.secretFile\">$WORK/quorum.secret</property>
+    <property name=\"4lw.commands.whitelist\">srvr,stat,ruok,mntr,conf</property>
+  </zoo>"
 done
-
-start_node() {  # node
-  dotnet "$ZKFIRE_DLL" run --config "$WORK/node$1/cluster.xml" >>"$WORK/node$1/log" 2>&1 &
-  PID[$1]=$!
-}
 
 # A node serves once its XMPP listener opens streams (it refuses them with system-shutdown until it has registered).
 wait_serving() {  # node
   local i=$1
-  wait_port "${C2S[$i]}" "${PID[$i]}" "$WORK/node$i/log"
-  python3 - "${C2S[$i]}" <<'PY' || { echo "node $i never served XMPP streams; log:" >&2; tail -20 "$WORK/node$i/log" >&2; exit 1; }
+  wait_for_port "node$i" "$WORK/node$i/pid" "${C2S[$i]}" 90
+  python3 - "${C2S[$i]}" <<'PY' || { echo "node $i never served XMPP streams; log:" >&2; tail -20 "$WORK/node$i/node.log" >&2; exit 1; }
 import socket, sys, time
 deadline = time.monotonic() + 90
 while time.monotonic() < deadline:
@@ -113,24 +103,11 @@ sys.exit(1)
 PY
 }
 
-zk_mode() {  # node
-  python3 - "${ZKPORT[$1]}" <<'PY'
-import socket, sys
-try:
-    with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2) as s:
-        s.sendall(b"srvr")
-        data = b""
-        while chunk := s.recv(4096):
-            data += chunk
-    print(next((l[6:] for l in data.decode().splitlines() if l.startswith("Mode: ")), "unknown"))
-except OSError:
-    print("unreachable")
-PY
-}
-
-for i in "${NODES[@]}"; do start_node "$i"; done
+for i in "${NODES[@]}"; do start_node "$WORK" "$i" >&2; done
 for i in "${NODES[@]}"; do wait_serving "$i"; done
-echo "cluster serving: node1..3 c2s on 127.0.0.1:${C2S[1]},${C2S[2]},${C2S[3]} (pids ${PID[1]} ${PID[2]} ${PID[3]}), session timeout ${SESSION_TIMEOUT} s" >&2
+wait_for_cluster "$WORK" 90 >&2
+pid_of() { cat "$WORK/node$1/pid"; }
+echo "cluster serving: node1..3 c2s on 127.0.0.1:${C2S[1]},${C2S[2]},${C2S[3]} (pids $(pid_of 1) $(pid_of 2) $(pid_of 3)), session timeout ${SESSION_TIMEOUT} s" >&2
 
 # Accounts: the crash pair with the node's own command (shared store, so any node's config will do); the messaging
 # pairs by in-band registration (XEP-0077), done by the load tool's --register (existing accounts are kept).
@@ -164,19 +141,20 @@ done
 # --- crash: user A on node3 (the victim), contact B on node2; node3 is restarted after each kill and the next round's
 # login on it is retried until it has rejoined.
 for n in $(seq "$CRASHES"); do
-  mode=$(zk_mode 3)
-  echo "crash $n/$CRASHES: killing node3 (pid ${PID[3]}, its ZooKeeper member is $mode)" >&2
+  mode=$(zk_mode "${ZKPORT[3]}")
+  victim=$(pid_of 3)
+  echo "crash $n/$CRASHES: killing node3 (pid $victim, its ZooKeeper member is $mode)" >&2
   line=$(timeout 300 dotnet "$LOAD_DLL" xmpp-crash --victim-endpoint "127.0.0.1:${C2S[3]}" --survivor-endpoint "127.0.0.1:${C2S[2]}" \
-      --pid "${PID[3]}" --session-timeout "${SESSION_TIMEOUT}s" --sasl "$SASL" --tls "$TLS" --label "$mode" \
+      --pid "$victim" --session-timeout "${SESSION_TIMEOUT}s" --sasl "$SASL" --tls "$TLS" --label "$mode" \
       2> >(sed "s/^/  [crash $n] /" >&2) | tee >(grep -v '^{' | sed "s/^/  /" >&2) | grep '^{' || true)
-  echo "--- killed (SIGKILL) by xmpp-crash, restarting ---" >>"$WORK/node3/log"
-  { wait "${PID[3]}" || true; } 2>/dev/null
+  while kill -0 "$victim" 2>/dev/null; do sleep 0.1; done
   if [[ -z $line ]]; then
     echo "  [crash $n] failed" >&2
     line="{\"label\":\"$mode\",\"target\":\"xmpp-crash\",\"failed\":true}"
   fi
   echo "$line" >>"$RESULTS"
-  start_node 3
+  rm -f "$WORK/node3/pid"
+  start_node "$WORK" 3 >&2
   wait_serving 3
 done
 
@@ -231,7 +209,7 @@ echo
 echo "All messaging runs (label, delivered/s, p50, p99, p99.9 ms, errors):" >&2
 jq -r 'select(.target=="xmpp-messaging" and (.failed|not)) | "  \(.label)\t\(.deliveredPerSec)\t\(.latencyMs.p50)\t\(.latencyMs.p99)\t\(.latencyMs.p999)\terrors \(.errors)"' "$RESULTS" >&2
 echo "Server log warnings/errors:" >&2
-for i in "${NODES[@]}"; do log_warnings "node$i" "$WORK/node$i/log"; done
+for i in "${NODES[@]}"; do log_warnings "node$i" "$WORK/node$i/node.log"; done
 echo
 echo "$TABLE"
 if [[ -n $APPEND ]]; then
