@@ -21,7 +21,14 @@ internal sealed record MessagingResult(
     long Bounced,
     long Lost,
     long Disconnects,
-    double SetupSeconds);
+    double SetupSeconds,
+    ToolCost Cost);
+
+/// <summary>What the tool itself spent while sending: evidence that it was not the bottleneck.</summary>
+/// <param name="CpuSeconds">Processor time of the whole tool process.</param>
+/// <param name="AllocatedBytes">Bytes the tool allocated (all threads), progress lines and timers included.</param>
+/// <param name="Messages">Messages sent plus messages received in that time.</param>
+internal sealed record ToolCost(double CpuSeconds, double WallSeconds, long AllocatedBytes, long Messages);
 
 /// <summary>
 /// Pairs of connections: each sender sends chat messages to its receiver's full JID, either at its share of a fixed
@@ -127,6 +134,9 @@ internal sealed class MessagingRunner(MessagingOptions options)
         {
             await ProbeRoutesAsync(pairs, interrupt);
 
+            using var self = Process.GetCurrentProcess();
+            var cpuBefore = self.TotalProcessorTime;
+            var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
             var start = Stopwatch.GetTimestamp();
             var clock = new Clock(start, start + Ticks(options.Warmup), start + Ticks(options.Warmup + options.Duration));
             foreach (var pair in pairs)
@@ -146,6 +156,12 @@ internal sealed class MessagingRunner(MessagingOptions options)
             var senders = pairs.Select(p => Task.Run(() => SendAsync(p, pairs.Length, stopSending.Token), CancellationToken.None)).ToArray();
             await ProgressAsync(pairs, clock, Task.WhenAll(senders));
             await Task.WhenAll(senders);
+            self.Refresh();
+            var cost = new ToolCost(
+                (self.TotalProcessorTime - cpuBefore).TotalSeconds,
+                Stopwatch.GetElapsedTime(start).TotalSeconds,
+                GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore,
+                pairs.Sum(p => Volatile.Read(ref p.Sent) + Volatile.Read(ref p.Delivered)));
 
             // Messages in flight get the grace period to arrive (or bounce) before they count as lost.
             var graceEnd = Stopwatch.GetTimestamp() + Ticks(options.Grace);
@@ -176,7 +192,8 @@ internal sealed class MessagingRunner(MessagingOptions options)
                 Bounced: pairs.Sum(p => p.Bounced),
                 Lost: pairs.Sum(p => Math.Max(0, p.Sent - p.Delivered - p.Bounced)),
                 Disconnects: pairs.Sum(p => p.Disconnects),
-                setupSeconds);
+                setupSeconds,
+                cost);
         }
         finally
         {

@@ -21,6 +21,7 @@ internal static class XmppReport
         text.AppendLine(C, $"  delivered {r.MeasuredDelivered} in {r.MeasuredSeconds:0.00} s = {Delivered(r):0} msgs/s (sent {Sent(r):0} msgs/s)");
         text.AppendLine(C, $"  latency   p50 {Ms(r.LatencyMicros.GetValueAtPercentile(50))}  p99 {Ms(r.LatencyMicros.GetValueAtPercentile(99))}  p99.9 {Ms(r.LatencyMicros.GetValueAtPercentile(99.9))}  max {Ms(r.LatencyMicros.GetMaxValue())}  mean {r.LatencyMicros.GetMean() / 1000:0.000} ms");
         text.AppendLine(C, $"  errors    {Errors(r)} (bounced {r.Bounced}, lost {r.Lost} of {r.Sent} sent, disconnects {r.Disconnects})");
+        text.AppendLine(C, $"  the tool  {CpuShare(r.Cost):0.00} cores busy, {BytesPerMessage(r.Cost):0.0} B allocated per message sent or received");
         return text.ToString();
     }
 
@@ -58,6 +59,8 @@ internal static class XmppReport
             json.WriteNumber("bounced", r.Bounced);
             json.WriteNumber("lost", r.Lost);
             json.WriteNumber("disconnects", r.Disconnects);
+            json.WriteNumber("toolCores", Math.Round(CpuShare(r.Cost), 2));
+            json.WriteNumber("toolBytesPerMessage", Math.Round(BytesPerMessage(r.Cost), 1));
             json.WriteStartObject("latencyMs");
             json.WriteNumber("p50", ToMs(r.LatencyMicros.GetValueAtPercentile(50)));
             json.WriteNumber("p99", ToMs(r.LatencyMicros.GetValueAtPercentile(99)));
@@ -132,6 +135,10 @@ internal static class XmppReport
     }
 
     private static string Transport(bool encrypted) => encrypted ? "STARTTLS" : "plain TCP on loopback (server allows it)";
+
+    private static double CpuShare(ToolCost c) => c.WallSeconds > 0 ? c.CpuSeconds / c.WallSeconds : 0;
+
+    private static double BytesPerMessage(ToolCost c) => c.Messages > 0 ? (double)c.AllocatedBytes / c.Messages : 0;
 
     private static long Errors(MessagingResult r) => r.Bounced + r.Lost + r.Disconnects;
 
