@@ -103,10 +103,12 @@ sys.exit(1)
 PY
 }
 
-for i in "${NODES[@]}"; do start_node "$WORK" "$i" >&2; done
+pid_of() { cat "$WORK/node$1/pid"; }
+# Nodes are stopped by pid (cleanup) or killed on purpose: not jobs for this shell to report on.
+start() { start_node "$WORK" "$1" >&2; disown "$(pid_of "$1")" 2>/dev/null || true; }
+for i in "${NODES[@]}"; do start "$i"; done
 for i in "${NODES[@]}"; do wait_serving "$i"; done
 wait_for_cluster "$WORK" 90 >&2
-pid_of() { cat "$WORK/node$1/pid"; }
 echo "cluster serving: node1..3 c2s on 127.0.0.1:${C2S[1]},${C2S[2]},${C2S[3]} (pids $(pid_of 1) $(pid_of 2) $(pid_of 3)), session timeout ${SESSION_TIMEOUT} s" >&2
 
 # Accounts: the crash pair with the node's own command (shared store, so any node's config will do); the messaging
@@ -154,7 +156,7 @@ for n in $(seq "$CRASHES"); do
   fi
   echo "$line" >>"$RESULTS"
   rm -f "$WORK/node3/pid"
-  start_node "$WORK" 3 >&2
+  start 3
   wait_serving 3
 done
 
