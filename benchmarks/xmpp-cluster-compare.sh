@@ -179,8 +179,8 @@ def ratio(a, b):
     return a / b if b == b and b and a == a else float("nan")
 first = next((r for rs in runs.values() for r in rs), {})
 print(f"Transport {first.get('transport', '?')}, SASL {first.get('sasl', '?')}, {first.get('pairs', '?')} pairs, window {first.get('window', '?')} per pair, accounts {first.get('accounts', '?')}.\n")
-print("| placement | offered | delivered msgs/s | p50 ms | p99 ms | p99.9 ms | errors | runs |")
-print("|---|---|--:|--:|--:|--:|--:|--:|")
+print("| placement | offered | delivered msgs/s | p50 ms | p99 ms | p99.9 ms | errors | runs | load tool: cores busy, B allocated/msg |")
+print("|---|---|--:|--:|--:|--:|--:|--:|--:|")
 stats = {}
 for mode, offered in (("rate", f"{float(sys.argv[2]):,.0f} msgs/s"), ("max", "max (window)")):
     for placement in ("same-node", "cross-node"):
@@ -190,7 +190,8 @@ for mode, offered in (("rate", f"{float(sys.argv[2]):,.0f} msgs/s"), ("max", "ma
         stats[(placement, mode)] = s
         errs = sum(r["errors"] for r in rs)
         nf = failed[f"{placement}/{mode}"]
-        print(f"| {placement} | {offered} | {fmt(s['ops'], ',.0f')} | {fmt(s['p50'], '.2f')} | {fmt(s['p99'], '.2f')} | {fmt(s['p999'], '.2f')} | {errs} | {len(rs)}{f' ({nf} failed)' if nf else ''} |")
+        tool = f"{fmt(med(rs, lambda r: r['toolCores']), '.2f')}, {fmt(med(rs, lambda r: r['toolBytesPerMessage']), '.1f')}"
+        print(f"| {placement} | {offered} | {fmt(s['ops'], ',.0f')} | {fmt(s['p50'], '.2f')} | {fmt(s['p99'], '.2f')} | {fmt(s['p999'], '.2f')} | {errs} | {len(rs)}{f' ({nf} failed)' if nf else ''} | {tool} |")
 print("\n| cross-node / same-node | msgs/s | p50 | p99 | p99.9 |")
 print("|---|--:|--:|--:|--:|")
 for mode, name in (("rate", "fixed rate"), ("max", "max rate")):

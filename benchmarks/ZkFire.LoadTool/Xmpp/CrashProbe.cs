@@ -17,6 +17,7 @@ internal sealed record CrashResult(CrashOptions Options, bool Encrypted, IReadOn
 internal sealed class CrashProbe(CrashOptions options)
 {
     private static readonly TimeSpan LoginRetry = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan PresenceRetry = TimeSpan.FromSeconds(3);
 
     public async Task<CrashResult> RunAsync(CancellationToken interrupt)
     {
@@ -87,9 +88,21 @@ internal sealed class CrashProbe(CrashOptions options)
         var readA = ReadAsync(a, bBare, _ => { }, stopReading.Token);
 
         // Each asks for the other's presence and approves the other's request (answered at once when already granted).
-        await a.SendAsync($"<presence to='{XmppConnection.Escape(bBare)}' type='subscribe'/><presence/>", ct);
-        await b.SendAsync($"<presence to='{XmppConnection.Escape(aBare)}' type='subscribe'/><presence/>", ct);
-        await available.Task.WaitAsync(ct);
+        // Until B sees A, both say it again every few seconds, and the report says so: right after a node joins, the
+        // first stanzas across a link that is still coming up can be missed.
+        await Console.Error.WriteLineAsync($"  {aJid} on the victim (pid {pid}) and {b.Jid} on the survivor are online; waiting until B sees A available");
+        for (var attempt = 0; !available.Task.IsCompleted; attempt++)
+        {
+            if (attempt > 0)
+            {
+                await Console.Error.WriteLineAsync($"  B has not seen A available after {attempt * PresenceRetry.TotalSeconds:0} s: subscription requests and initial presence sent again");
+            }
+
+            await a.SendAsync($"<presence to='{XmppConnection.Escape(bBare)}' type='subscribe'/><presence/>", ct);
+            await b.SendAsync($"<presence to='{XmppConnection.Escape(aBare)}' type='subscribe'/><presence/>", ct);
+            await Task.WhenAny(available.Task, Task.Delay(PresenceRetry, ct));
+            ct.ThrowIfCancellationRequested();
+        }
 
         long killedAt;
         using (var victim = Process.GetProcessById(pid))
@@ -146,6 +159,7 @@ internal sealed class CrashProbe(CrashOptions options)
     private async Task<XmppConnection> LoginAsync(System.Net.DnsEndPoint endpoint, string user, string contact, bool retry, CancellationToken ct)
     {
         var access = options.Access;
+        string? lastRefusal = null;
         while (true)
         {
             var connection = await ConnectAsync(endpoint, access.Domain, retry, ct);
@@ -158,6 +172,13 @@ internal sealed class CrashProbe(CrashOptions options)
             }
             catch (Exception e) when (retry && e is XmppException or IOException or SocketException)
             {
+                if (e.Message != lastRefusal)
+                {
+                    // Once per distinct reason: a victim still rejoining says the same thing many times.
+                    lastRefusal = e.Message;
+                    await Console.Error.WriteLineAsync($"  login as {user} on {endpoint.Host}:{endpoint.Port} refused, retrying: {e.Message}");
+                }
+
                 await connection.DisposeAsync();
                 await Task.Delay(LoginRetry, ct);
             }
