@@ -31,6 +31,10 @@ public sealed partial class ClusterNode : IAsyncDisposable
     private static readonly TimeSpan MinJoinBackoff = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan MaxJoinBackoff = TimeSpan.FromSeconds(5);
 
+    // How often the session count in this node's registration is brought up to date (when it changed): often
+    // enough for operators, rare enough that logins stay off ZooKeeper's write path.
+    private static readonly TimeSpan SessionCountInterval = TimeSpan.FromSeconds(5);
+
     private readonly ClusterMembershipOptions options;
     private readonly INoticeChannel channel;
     private readonly ILoggerFactory loggerFactory;
@@ -97,6 +101,7 @@ public sealed partial class ClusterNode : IAsyncDisposable
             await ApplyMembersAsync(cancellationToken);
             xmpp.Resume();
             LogJoined(logger, options.NodeId, options.NoticeAddress, membership.Members.Count);
+            _ = PublishSessionCountAsync(xmpp, membership, cancellationToken);
             await foreach (var change in membership.Events.ReadAllAsync(cancellationToken))
             {
                 switch (change)
@@ -124,6 +129,28 @@ public sealed partial class ClusterNode : IAsyncDisposable
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private static async Task PublishSessionCountAsync(XmppServer xmpp, ClusterMembership joined, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(SessionCountInterval);
+        var published = -1;
+        try
+        {
+            do
+            {
+                var count = xmpp.Sessions.Count;
+                if (count != published)
+                {
+                    joined.PublishSessionCount(count);
+                    published = count;
+                }
+            }
+            while (await timer.WaitForNextTickAsync(cancellationToken));
+        }
+        catch (OperationCanceledException)
         {
         }
     }

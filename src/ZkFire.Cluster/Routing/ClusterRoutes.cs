@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 using ZkFire.Cluster.Notice;
@@ -36,7 +37,7 @@ public sealed partial class ClusterRoutes : IRemoteRoutes
     private readonly RoutingTable table = new();
     private readonly BindClock clock;
     private readonly Lock announcing = new();
-    private readonly Dictionary<string, List<RemoteRoute>> partialSyncs = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, List<RemoteRoute>> partialSyncs = new(StringComparer.Ordinal);
     private HashSet<string> peers = new(StringComparer.Ordinal);
     private readonly HashSet<string> resyncDue = new(StringComparer.Ordinal);
     private StanzaRouter? router;
@@ -116,7 +117,7 @@ public sealed partial class ClusterRoutes : IRemoteRoutes
         channel.SetPeers(members);
         foreach (var gone in previous.Where(p => !next.Contains(p) || restarted.Contains(p)))
         {
-            partialSyncs.Remove(gone);
+            partialSyncs.TryRemove(gone, out _);
             var lost = table.RemoveNode(gone);
             LogPurged(logger, gone, lost.Count);
             await ReportLostAsync(lost, cancellationToken);
@@ -164,6 +165,15 @@ public sealed partial class ClusterRoutes : IRemoteRoutes
 
     private async ValueTask HandleAsync(NoticeEvent notice, CancellationToken cancellationToken)
     {
+        lock (announcing)
+        {
+            // Still queued when its node left (or was purged for a new life): what it said then no longer counts.
+            if (!peers.Contains(notice.NodeId))
+            {
+                return;
+            }
+        }
+
         switch (notice)
         {
             case LinkUp up:
@@ -235,7 +245,7 @@ public sealed partial class ClusterRoutes : IRemoteRoutes
             return;
         }
 
-        partialSyncs.Remove(from);
+        partialSyncs.TryRemove(from, out _);
         var lost = table.ReplaceNode(from, routes);
         LogSynced(logger, from, routes.Count);
         await ReportLostAsync(lost, cancellationToken);
