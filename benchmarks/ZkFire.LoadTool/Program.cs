@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using HdrHistogram;
 using ZkFire.LoadTool;
+using ZkFire.LoadTool.Xmpp;
 
 // Ctrl+C ends the measurement early but still lets the cleanup run.
 using var interrupt = new CancellationTokenSource();
@@ -41,6 +42,28 @@ if (args is ["zk-failover", ..])
     }
 }
 
+if (args is ["xmpp-messaging", ..])
+{
+    return await RunXmppAsync(() => MessagingOptions.Parse(args), MessagingOptions.Usage, async options =>
+    {
+        var result = await new MessagingRunner(options).RunAsync(interrupt.Token);
+        Console.Write(XmppReport.Text(result));
+        Console.WriteLine(XmppReport.Json(result));
+        return result.MeasuredDelivered > 0 ? 0 : 1;
+    });
+}
+
+if (args is ["xmpp-crash", ..])
+{
+    return await RunXmppAsync(() => CrashOptions.Parse(args), CrashOptions.Usage, async options =>
+    {
+        var result = await new CrashProbe(options).RunAsync(interrupt.Token);
+        Console.Write(XmppReport.Text(result));
+        Console.WriteLine(XmppReport.Json(result));
+        return 0;
+    });
+}
+
 LoadOptions options;
 try
 {
@@ -48,7 +71,7 @@ try
 }
 catch (ArgumentException e)
 {
-    await Console.Error.WriteLineAsync($"{e.Message}\n\n{LoadOptions.Usage}\n{FailoverOptions.Usage}");
+    await Console.Error.WriteLineAsync($"{e.Message}\n\n{LoadOptions.Usage}\n{FailoverOptions.Usage}\n{MessagingOptions.Usage}\n{CrashOptions.Usage}");
     return 2;
 }
 
@@ -67,6 +90,33 @@ catch (Exception e) when (e is OperationCanceledException or IOException or Syst
 Console.Write(Report.Text(result));
 Console.WriteLine(Report.Json(result));
 return result.Ops > 0 ? 0 : 1;
+
+// The XMPP workloads: usage errors exit 2, failed runs 1.
+static async Task<int> RunXmppAsync<TOptions>(Func<TOptions> parse, string usage, Func<TOptions, Task<int>> run)
+{
+    TOptions parsed;
+    try
+    {
+        parsed = parse();
+    }
+    catch (ArgumentException e)
+    {
+        await Console.Error.WriteLineAsync($"{e.Message}\n\n{usage}");
+        return 2;
+    }
+
+    try
+    {
+        return await run(parsed);
+    }
+    catch (Exception e) when (e is OperationCanceledException or IOException or System.Net.Sockets.SocketException or XmppException
+                                  or TimeoutException or InvalidOperationException or ArgumentException or System.ComponentModel.Win32Exception
+                                  or System.Security.Authentication.AuthenticationException or ZkFire.Xmpp.Xml.XmlStreamException)
+    {
+        await Console.Error.WriteLineAsync($"xmpp run failed: {e.GetType().Name}: {e.Message}");
+        return 1;
+    }
+}
 
 internal static class Report
 {

@@ -166,6 +166,7 @@ ensure_secret() {
 }
 
 # write_node_config DIR N COORDINATION: node N's cluster.xml; COORDINATION is the <zoo> or <zClient> element(s).
+# SESSION_TIMEOUT_SECONDS (default 6) sets <cluster><sessionTimeoutSeconds>.
 write_node_config() {
     local dir=$1 n=$2 coordination=$3
     mkdir -p "$dir/node$n/data" "$dir/shared"
@@ -194,8 +195,8 @@ $coordination
     <root>/zkfire</root>
     <nodeId>node$n</nodeId>
     <secretFile>$dir/cluster.secret</secretFile>
-    <!-- Short, for drills: a crashed node leaves, and a cut-off node fences itself, after 6 s. -->
-    <sessionTimeoutSeconds>6</sessionTimeoutSeconds>
+    <!-- Short, for drills: a crashed node leaves, and a cut-off node fences itself, after ${SESSION_TIMEOUT_SECONDS:-6} s. -->
+    <sessionTimeoutSeconds>${SESSION_TIMEOUT_SECONDS:-6}</sessionTimeoutSeconds>
   </cluster>
 </jive>
 EOF

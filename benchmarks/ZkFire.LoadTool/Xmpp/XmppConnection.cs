@@ -1,0 +1,314 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Text;
+using ZkFire.Xmpp.Xml;
+
+namespace ZkFire.LoadTool.Xmpp;
+
+internal enum SaslChoice
+{
+    ScramSha1,
+    Plain,
+}
+
+/// <summary>How a connection decides on TLS.</summary>
+internal enum TlsChoice
+{
+    /// <summary>Plain TCP when the server lets this client skip STARTTLS (loopback) and offers the mechanism there; else STARTTLS.</summary>
+    Auto,
+
+    /// <summary>STARTTLS always.</summary>
+    StartTls,
+}
+
+/// <summary>A failure the server reported in the protocol (SASL failure, stream error, IQ error, closed stream).</summary>
+internal sealed class XmppException(string message) : Exception(message);
+
+/// <summary>
+/// One client connection, negotiated with full XML parsing (the server's own <see cref="XmppStreamParser"/>): not
+/// on any hot path. Once negotiated, a workload may read the raw bytes itself through <see cref="Unread"/>,
+/// <see cref="Consume"/> and <see cref="FillAsync"/>; the two ways of reading must not be mixed afterwards.
+/// </summary>
+internal sealed class XmppConnection : IAsyncDisposable
+{
+    private const int InitialBuffer = 64 * 1024;
+    private const string Client = "jabber:client";
+
+    private readonly Socket socket;
+    private readonly string domain;
+    private readonly XmppStreamParser parser = new(new XmlLimits { MaxStanzaBytes = 16 * 1024 * 1024 });
+    private Stream stream;
+    private byte[] buffer = ArrayPool<byte>.Shared.Rent(InitialBuffer);
+    private int start;
+    private int end;
+    private int nextId;
+
+    private XmppConnection(Socket socket, string domain)
+    {
+        this.socket = socket;
+        this.domain = domain;
+        stream = new NetworkStream(socket, ownsSocket: false);
+    }
+
+    /// <summary>Whether the stream runs over TLS.</summary>
+    public bool Encrypted { get; private set; }
+
+    /// <summary>The full JID bound, once <see cref="LoginAsync"/> has succeeded.</summary>
+    public string? Jid { get; private set; }
+
+    public static async Task<XmppConnection> ConnectAsync(DnsEndPoint endpoint, string domain, CancellationToken ct)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(endpoint, ct);
+            return new XmppConnection(socket, domain);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Registers the account in-band (XEP-0077) on this fresh connection; an account that already exists
+    /// (<c>conflict</c>) counts as done. The connection is spent afterwards.
+    /// </summary>
+    public async Task RegisterAsync(string username, string password, TlsChoice tls, CancellationToken ct)
+    {
+        var features = await OpenStreamAsync(ct);
+        if (NeedsTls(features, tls, SaslChoice.ScramSha1))
+        {
+            features = await StartTlsAsync(ct);
+        }
+
+        if (features.Child("register", "http://jabber.org/features/iq-register") is null)
+        {
+            throw new XmppException("the server does not offer in-band registration (XEP-0077); open it or create the accounts with zkfire adduser");
+        }
+
+        var reply = await IqAsync(
+            "set", $"<query xmlns='jabber:iq:register'><username>{Escape(username)}</username><password>{Escape(password)}</password></query>",
+            throwOnError: false, ct);
+        if (reply.GetAttribute("type") == "error" && reply.Child("error", Client)?.Child("conflict", "urn:ietf:params:xml:ns:xmpp-stanzas") is null)
+        {
+            throw new XmppException($"registering {username} failed: {reply}");
+        }
+    }
+
+    /// <summary>Authenticates, binds a resource (the server's choice when <paramref name="resource"/> is null) and sets <see cref="Jid"/>.</summary>
+    public async Task LoginAsync(string username, string password, SaslChoice sasl, TlsChoice tls, string? resource, CancellationToken ct)
+    {
+        var features = await OpenStreamAsync(ct);
+        if (NeedsTls(features, tls, sasl))
+        {
+            features = await StartTlsAsync(ct);
+        }
+
+        var name = sasl == SaslChoice.Plain ? "PLAIN" : "SCRAM-SHA-1";
+        if (!Mechanisms(features).Contains(name))
+        {
+            throw new XmppException($"the server does not offer {name} here (offers {string.Join(", ", Mechanisms(features))})");
+        }
+
+        if (sasl == SaslChoice.Plain)
+        {
+            await SendAsync($"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>{Convert.ToBase64String(Encoding.UTF8.GetBytes($"\0{username}\0{password}"))}</auth>", ct);
+            ExpectSuccess(await ReadElementAsync(ct), username);
+        }
+        else
+        {
+            var scram = new ScramSha1Client(username, password);
+            await SendAsync($"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-1'>{Convert.ToBase64String(scram.ClientFirst())}</auth>", ct);
+            var challenge = await ReadElementAsync(ct);
+            if (challenge.Name != "challenge")
+            {
+                ExpectSuccess(challenge, username);
+            }
+
+            await SendAsync($"<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{Convert.ToBase64String(scram.ClientFinal(Convert.FromBase64String(challenge.Text)))}</response>", ct);
+            var success = await ReadElementAsync(ct);
+            ExpectSuccess(success, username);
+            if (!scram.VerifyServerFinal(Convert.FromBase64String(success.Text)))
+            {
+                throw new XmppException("the server's SCRAM signature does not match");
+            }
+        }
+
+        parser.Reset();
+        await OpenStreamAsync(ct);
+        var requested = resource is null ? string.Empty : $"<resource>{Escape(resource)}</resource>";
+        var bound = await IqAsync("set", $"<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>{requested}</bind>", throwOnError: true, ct);
+        Jid = bound.Child("bind", "urn:ietf:params:xml:ns:xmpp-bind")?.Child("jid", "urn:ietf:params:xml:ns:xmpp-bind")?.Text
+              ?? throw new XmppException($"bind answered without a JID: {bound}");
+    }
+
+    /// <summary>Sends an IQ to the server and reads until its answer; other elements read meanwhile are dropped.</summary>
+    public async Task<Element> IqAsync(string type, string payload, bool throwOnError, CancellationToken ct)
+    {
+        var id = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"zkl{++nextId}");
+        await SendAsync($"<iq type='{type}' id='{id}'>{payload}</iq>", ct);
+        while (true)
+        {
+            var element = await ReadElementAsync(ct);
+            if (element.Name == "iq" && element.GetAttribute("id") == id && element.GetAttribute("type") is "result" or "error")
+            {
+                if (throwOnError && element.GetAttribute("type") == "error")
+                {
+                    throw new XmppException($"IQ failed: {element}");
+                }
+
+                return element;
+            }
+        }
+    }
+
+    public ValueTask SendAsync(string xml, CancellationToken ct) => SendAsync(Encoding.UTF8.GetBytes(xml), ct);
+
+    public ValueTask SendAsync(ReadOnlyMemory<byte> bytes, CancellationToken ct) => stream.WriteAsync(bytes, ct);
+
+    /// <summary>The next top-level element; stream errors and the end of the stream throw.</summary>
+    public async Task<Element> ReadElementAsync(CancellationToken ct)
+    {
+        while (true)
+        {
+            var sequence = new ReadOnlySequence<byte>(buffer, start, end - start);
+            var parsed = parser.TryRead(ref sequence, out var evt);
+            start = end - (int)sequence.Length;
+            if (parsed)
+            {
+                switch (evt.Kind)
+                {
+                    case XmppStreamEventKind.StreamClose:
+                        throw new XmppException("the server closed the stream");
+                    case XmppStreamEventKind.Element when evt.Element!.Name == "error" && evt.Element.Namespace == "http://etherx.jabber.org/streams":
+                        throw new XmppException($"stream error: {evt.Element}");
+                    case XmppStreamEventKind.Element:
+                        return evt.Element!;
+                    default:
+                        continue;
+                }
+            }
+
+            if (await FillAsync(ct) == 0)
+            {
+                throw new XmppException("the server closed the connection");
+            }
+        }
+    }
+
+    /// <summary>Bytes received and not yet consumed.</summary>
+    public ReadOnlySpan<byte> Unread => buffer.AsSpan(start, end - start);
+
+    public void Consume(int count) => start += count;
+
+    /// <summary>Reads more bytes after <see cref="Unread"/>, compacting or growing the buffer first; 0 means the server closed.</summary>
+    public async ValueTask<int> FillAsync(CancellationToken ct)
+    {
+        if (start == end)
+        {
+            start = end = 0;
+        }
+        else if (end == buffer.Length)
+        {
+            if (start == 0)
+            {
+                var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                buffer.AsSpan(0, end).CopyTo(larger);
+                ArrayPool<byte>.Shared.Return(buffer);
+                buffer = larger;
+            }
+            else
+            {
+                buffer.AsSpan(start, end - start).CopyTo(buffer);
+                end -= start;
+                start = 0;
+            }
+        }
+
+        var read = await stream.ReadAsync(buffer.AsMemory(end), ct);
+        end += read;
+        return read;
+    }
+
+    /// <summary>Ends the stream politely if it can within a moment, then drops the connection.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            await stream.WriteAsync("</stream:stream>"u8.ToArray(), timeout.Token);
+        }
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+        {
+            // Already gone: nothing to end.
+        }
+
+        await stream.DisposeAsync();
+        socket.Dispose();
+        var rented = buffer;
+        buffer = [];
+        start = end = 0;
+        if (rented.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    private async Task<Element> OpenStreamAsync(CancellationToken ct)
+    {
+        await SendAsync($"<?xml version='1.0'?><stream:stream to='{Escape(domain)}' version='1.0' xml:lang='en' xmlns='{Client}' xmlns:stream='http://etherx.jabber.org/streams'>", ct);
+        var features = await ReadElementAsync(ct);
+        return features.Name == "features" ? features : throw new XmppException($"expected stream features, got {features}");
+    }
+
+    private async Task<Element> StartTlsAsync(CancellationToken ct)
+    {
+        await SendAsync("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>", ct);
+        var proceed = await ReadElementAsync(ct);
+        if (proceed.Name != "proceed")
+        {
+            throw new XmppException($"STARTTLS refused: {proceed}");
+        }
+
+        // Load runs target test servers with self-signed certificates: encryption is measured, identity is not checked.
+#pragma warning disable CA5359
+        var tls = new SslStream(stream, leaveInnerStreamOpen: false, (_, _, _, _) => true);
+#pragma warning restore CA5359
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = domain }, ct);
+        stream = tls;
+        Encrypted = true;
+        start = end = 0;
+        parser.Reset();
+        return await OpenStreamAsync(ct);
+    }
+
+    private bool NeedsTls(Element features, TlsChoice tls, SaslChoice sasl)
+    {
+        var starttls = features.Child("starttls", "urn:ietf:params:xml:ns:xmpp-tls");
+        if (Encrypted || starttls is null)
+        {
+            return false;
+        }
+
+        var name = sasl == SaslChoice.Plain ? "PLAIN" : "SCRAM-SHA-1";
+        return tls == TlsChoice.StartTls || starttls.Child("required", "urn:ietf:params:xml:ns:xmpp-tls") is not null || !Mechanisms(features).Contains(name);
+    }
+
+    private static HashSet<string> Mechanisms(Element features) =>
+        features.Child("mechanisms", "urn:ietf:params:xml:ns:xmpp-sasl")?.Elements("mechanism").Select(m => m.Text).ToHashSet(StringComparer.Ordinal) ?? [];
+
+    private static void ExpectSuccess(Element answer, string username)
+    {
+        if (answer.Name != "success")
+        {
+            throw new XmppException($"authentication of {username} failed: {answer}");
+        }
+    }
+
+    internal static string Escape(string value) =>
+        value.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal).Replace("'", "&apos;", StringComparison.Ordinal);
+}

@@ -1,0 +1,165 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using HdrHistogram;
+
+namespace ZkFire.LoadTool.Xmpp;
+
+/// <summary>The text reports and one-line JSON summaries of the XMPP workloads.</summary>
+internal static class XmppReport
+{
+    private static readonly CultureInfo C = CultureInfo.InvariantCulture;
+
+    public static string Text(MessagingResult r)
+    {
+        var o = r.Options;
+        var text = new StringBuilder();
+        var offered = o.Rate is { } rate ? string.Create(C, $"offered {rate:0.#} msgs/s") : "max rate";
+        var where = o.SenderEndpoint.Equals(o.ReceiverEndpoint) ? "same node" : "cross node";
+        text.AppendLine(C, $"xmpp-messaging {Endpoint(o.SenderEndpoint)} -> {Endpoint(o.ReceiverEndpoint)} ({where}): {o.Pairs} pairs, window {o.Window}, {offered}, {o.Warmup.TotalSeconds:0.###} s warmup + {o.Duration.TotalSeconds:0.###} s");
+        text.AppendLine(C, $"  login     {Transport(r.Encrypted)}, SASL {XmppAccess.SaslName(o.Access.Sasl)}, accounts {(o.Access.Register ? "registered in-band (XEP-0077)" : "pre-created")}; setup {r.SetupSeconds:0.0} s");
+        text.AppendLine(C, $"  delivered {r.MeasuredDelivered} in {r.MeasuredSeconds:0.00} s = {Delivered(r):0} msgs/s (sent {Sent(r):0} msgs/s)");
+        text.AppendLine(C, $"  latency   p50 {Ms(r.LatencyMicros.GetValueAtPercentile(50))}  p99 {Ms(r.LatencyMicros.GetValueAtPercentile(99))}  p99.9 {Ms(r.LatencyMicros.GetValueAtPercentile(99.9))}  max {Ms(r.LatencyMicros.GetMaxValue())}  mean {r.LatencyMicros.GetMean() / 1000:0.000} ms");
+        text.AppendLine(C, $"  errors    {Errors(r)} (bounced {r.Bounced}, lost {r.Lost} of {r.Sent} sent, disconnects {r.Disconnects})");
+        text.AppendLine(C, $"  the tool  {CpuShare(r.Cost):0.00} cores busy, {BytesPerMessage(r.Cost):0.0} B allocated per message sent or received");
+        return text.ToString();
+    }
+
+    public static string Json(MessagingResult r)
+    {
+        var o = r.Options;
+        return Write(json =>
+        {
+            Label(json, o.Label);
+            json.WriteString("target", "xmpp-messaging");
+            json.WriteString("senderEndpoint", Endpoint(o.SenderEndpoint));
+            json.WriteString("receiverEndpoint", Endpoint(o.ReceiverEndpoint));
+            json.WriteBoolean("sameEndpoint", o.SenderEndpoint.Equals(o.ReceiverEndpoint));
+            json.WriteString("transport", r.Encrypted ? "starttls" : "plain");
+            json.WriteString("sasl", XmppAccess.SaslName(o.Access.Sasl));
+            json.WriteString("accounts", o.Access.Register ? "in-band" : "pre-created");
+            json.WriteNumber("pairs", o.Pairs);
+            json.WriteNumber("window", o.Window);
+            if (o.Rate is { } rate)
+            {
+                json.WriteNumber("offeredPerSec", rate);
+            }
+            else
+            {
+                json.WriteNull("offeredPerSec");
+            }
+
+            json.WriteNumber("durationSeconds", o.Duration.TotalSeconds);
+            json.WriteNumber("warmupSeconds", o.Warmup.TotalSeconds);
+            json.WriteNumber("measuredSeconds", Math.Round(r.MeasuredSeconds, 3));
+            json.WriteNumber("delivered", r.MeasuredDelivered);
+            json.WriteNumber("deliveredPerSec", Math.Round(Delivered(r), 1));
+            json.WriteNumber("sentPerSec", Math.Round(Sent(r), 1));
+            json.WriteNumber("errors", Errors(r));
+            json.WriteNumber("bounced", r.Bounced);
+            json.WriteNumber("lost", r.Lost);
+            json.WriteNumber("disconnects", r.Disconnects);
+            json.WriteNumber("toolCores", Math.Round(CpuShare(r.Cost), 2));
+            json.WriteNumber("toolBytesPerMessage", Math.Round(BytesPerMessage(r.Cost), 1));
+            json.WriteStartObject("latencyMs");
+            json.WriteNumber("p50", ToMs(r.LatencyMicros.GetValueAtPercentile(50)));
+            json.WriteNumber("p99", ToMs(r.LatencyMicros.GetValueAtPercentile(99)));
+            json.WriteNumber("p999", ToMs(r.LatencyMicros.GetValueAtPercentile(99.9)));
+            json.WriteNumber("max", ToMs(r.LatencyMicros.GetMaxValue()));
+            json.WriteNumber("mean", Math.Round(r.LatencyMicros.GetMean() / 1000, 3));
+            json.WriteEndObject();
+        });
+    }
+
+    public static string Text(CrashResult r)
+    {
+        var o = r.Options;
+        var timeout = o.SessionTimeout is { } t ? string.Create(C, $"{t.TotalSeconds:0.###} s") : "not given";
+        var ms = r.Rounds.Select(x => x.Unavailable.TotalMilliseconds).ToList();
+        return string.Create(C,
+            $"xmpp-crash {Endpoint(o.VictimEndpoint)} (killed) -> contact on {Endpoint(o.SurvivorEndpoint)}: {Transport(r.Encrypted)}, SASL {XmppAccess.SaslName(o.Access.Sasl)}; configured session timeout {timeout}\n" +
+            $"  kill -9 to unavailable presence: {string.Join(", ", ms.Select(m => m.ToString("0", C)))} ms (median {Median(ms):0} ms over {ms.Count} rounds)\n");
+    }
+
+    public static string Json(CrashResult r) => Write(json =>
+    {
+        var o = r.Options;
+        Label(json, o.Label);
+        json.WriteString("target", "xmpp-crash");
+        json.WriteString("victimEndpoint", Endpoint(o.VictimEndpoint));
+        json.WriteString("survivorEndpoint", Endpoint(o.SurvivorEndpoint));
+        json.WriteString("transport", r.Encrypted ? "starttls" : "plain");
+        json.WriteString("sasl", XmppAccess.SaslName(o.Access.Sasl));
+        if (o.SessionTimeout is { } timeout)
+        {
+            json.WriteNumber("sessionTimeoutSeconds", timeout.TotalSeconds);
+        }
+        else
+        {
+            json.WriteNull("sessionTimeoutSeconds");
+        }
+
+        json.WriteStartArray("rounds");
+        foreach (var round in r.Rounds)
+        {
+            json.WriteStartObject();
+            json.WriteNumber("pid", round.Pid);
+            json.WriteNumber("unavailableMs", Math.Round(round.Unavailable.TotalMilliseconds, 1));
+            json.WriteNumber("loginSeconds", Math.Round(round.Rejoin.TotalSeconds, 2));
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+        json.WriteNumber("medianUnavailableMs", Math.Round(Median(r.Rounds.Select(x => x.Unavailable.TotalMilliseconds).ToList()), 1));
+    });
+
+    private static string Write(Action<Utf8JsonWriter> body)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            body(json);
+            json.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    private static void Label(Utf8JsonWriter json, string? label)
+    {
+        if (label is not null)
+        {
+            json.WriteString("label", label);
+        }
+    }
+
+    private static string Transport(bool encrypted) => encrypted ? "STARTTLS" : "plain TCP on loopback (server allows it)";
+
+    private static double CpuShare(ToolCost c) => c.WallSeconds > 0 ? c.CpuSeconds / c.WallSeconds : 0;
+
+    private static double BytesPerMessage(ToolCost c) => c.Messages > 0 ? (double)c.AllocatedBytes / c.Messages : 0;
+
+    private static long Errors(MessagingResult r) => r.Bounced + r.Lost + r.Disconnects;
+
+    private static double Delivered(MessagingResult r) => r.MeasuredSeconds > 0 ? r.MeasuredDelivered / r.MeasuredSeconds : 0;
+
+    private static double Sent(MessagingResult r) => r.MeasuredSeconds > 0 ? r.MeasuredSent / r.MeasuredSeconds : 0;
+
+    private static double Median(List<double> values)
+    {
+        if (values.Count == 0)
+        {
+            return double.NaN;
+        }
+
+        values.Sort();
+        return values.Count % 2 == 1 ? values[values.Count / 2] : (values[values.Count / 2 - 1] + values[values.Count / 2]) / 2;
+    }
+
+    private static string Endpoint(System.Net.DnsEndPoint e) => string.Create(C, $"{e.Host}:{e.Port}");
+
+    private static double ToMs(long micros) => Math.Round(micros / 1000.0, 3);
+
+    private static string Ms(long micros) => string.Create(C, $"{micros / 1000.0:0.000} ms");
+}
