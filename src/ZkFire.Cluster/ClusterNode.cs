@@ -31,6 +31,10 @@ public sealed partial class ClusterNode : IAsyncDisposable
     private static readonly TimeSpan MinJoinBackoff = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan MaxJoinBackoff = TimeSpan.FromSeconds(5);
 
+    // How long a node that (re)joined waits for its peers' sessions before serving clients: long enough for links on a
+    // working network, short enough that an unreachable peer does not keep the node closed.
+    private static readonly TimeSpan CopyWait = TimeSpan.FromSeconds(3);
+
     // How often the session count in this node's registration is brought up to date (when it changed): often
     // enough for operators, rare enough that logins stay off ZooKeeper's write path.
     private static readonly TimeSpan SessionCountInterval = TimeSpan.FromSeconds(5);
@@ -99,6 +103,7 @@ public sealed partial class ClusterNode : IAsyncDisposable
         {
             membership = await JoinAsync(cancellationToken);
             await ApplyMembersAsync(cancellationToken);
+            await WaitForPeersSessionsAsync(cancellationToken);
             xmpp.Resume();
             LogJoined(logger, options.NodeId, options.NoticeAddress, membership.Members.Count);
             _ = PublishSessionCountAsync(xmpp, membership, cancellationToken);
@@ -120,6 +125,7 @@ public sealed partial class ClusterNode : IAsyncDisposable
                         break;
                     case Rejoined:
                         await ApplyMembersAsync(cancellationToken);
+                        await WaitForPeersSessionsAsync(cancellationToken);
                         xmpp.Resume();
                         LogRejoined(logger, membership.Members.Count);
                         break;
@@ -170,6 +176,20 @@ public sealed partial class ClusterNode : IAsyncDisposable
                 await Task.Delay(backoff, cancellationToken);
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxJoinBackoff.Ticks));
             }
+        }
+    }
+
+    /// <summary>
+    /// Waits until every member's sessions have arrived (bounded by <see cref="CopyWait"/>), so that the first clients
+    /// served after a (re)join find their contacts on other nodes, and their presence reaches them.
+    /// </summary>
+    private async Task WaitForPeersSessionsAsync(CancellationToken cancellationToken)
+    {
+        var others = membership!.Members.Keys.Where(id => id != options.NodeId).ToList();
+        var deadline = DateTime.UtcNow + CopyWait;
+        while (!routes.HasCopiesFrom(others) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20, cancellationToken);
         }
     }
 

@@ -28,6 +28,10 @@ public sealed partial class ClusterRoutes : IRemoteRoutes
     public const int MaxHops = 2;
 
     private const int SyncChunkRoutes = 256;
+
+    // How long a bind or a change to available waits for the peers' acknowledgements: a peer that does not answer
+    // in this time (its link is hanging) must not hold logins up for longer.
+    private static readonly TimeSpan AckWait = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan ResyncRetry = TimeSpan.FromMilliseconds(200);
 
     private readonly string nodeId;
@@ -40,6 +44,13 @@ public sealed partial class ClusterRoutes : IRemoteRoutes
     private readonly ConcurrentDictionary<string, List<RemoteRoute>> partialSyncs = new(StringComparer.Ordinal);
     private HashSet<string> peers = new(StringComparer.Ordinal);
     private readonly HashSet<string> resyncDue = new(StringComparer.Ordinal);
+
+    // Peers whose link is up (so a delta sent to them will be acknowledged), peers whose full copy has arrived, and the
+    // deltas waiting for acknowledgements; all under the announcing lock.
+    private readonly HashSet<string> linked = new(StringComparer.Ordinal);
+    private readonly HashSet<string> copied = new(StringComparer.Ordinal);
+    private readonly List<PendingAck> pendingAcks = [];
+    private ulong lastSeq;
     private StanzaRouter? router;
 
     public ClusterRoutes(string nodeId, INoticeChannel channel, XmlLimits limits, TimeProvider time, ILogger<ClusterRoutes> logger)
@@ -65,11 +76,22 @@ public sealed partial class ClusterRoutes : IRemoteRoutes
 
     public long NextBindStamp() => clock.Next();
 
-    public void Bound(ClientSession session) => Announce(session, remove: false);
+    public ValueTask BoundAsync(ClientSession session, CancellationToken cancellationToken) =>
+        WhenAcknowledgedAsync(Announce(session, remove: false, awaitAcks: true), cancellationToken);
 
-    public void Changed(ClientSession session) => Announce(session, remove: false);
+    public ValueTask ChangedAsync(ClientSession session, CancellationToken cancellationToken) =>
+        WhenAcknowledgedAsync(Announce(session, remove: false, awaitAcks: session.Available), cancellationToken);
 
-    public void Unbound(ClientSession session) => Announce(session, remove: true);
+    public void Unbound(ClientSession session) => Announce(session, remove: true, awaitAcks: false);
+
+    /// <summary>Whether a full copy of each of <paramref name="nodes"/>' sessions has arrived since its link came up.</summary>
+    public bool HasCopiesFrom(IEnumerable<string> nodes)
+    {
+        lock (announcing)
+        {
+            return nodes.All(copied.Contains);
+        }
+    }
 
     /// <summary>Queues a stanza for a session another node owns.</summary>
     internal void Forward(RemoteRoute route, Element stanza)
@@ -112,6 +134,10 @@ public sealed partial class ClusterRoutes : IRemoteRoutes
             previous = peers;
             peers = next;
             resyncDue.IntersectWith(next);
+            foreach (var gone in previous.Where(p => !next.Contains(p) || restarted.Contains(p)))
+            {
+                ForgetLinkLocked(gone);
+            }
         }
 
         channel.SetPeers(members);
@@ -182,12 +208,25 @@ public sealed partial class ClusterRoutes : IRemoteRoutes
                 break;
             case LinkDown down:
                 LogLinkDown(logger, down.NodeId, down.Reason);
+                lock (announcing)
+                {
+                    ForgetLinkLocked(down.NodeId);
+                }
+
+                break;
+            case NoticeReceived { Envelope.BodyCase: NoticeEnvelope.BodyOneofCase.DeltaAck } received:
+                Acknowledged(received.NodeId, received.Envelope.DeltaAck.Seq);
                 break;
             case NoticeReceived { Envelope.BodyCase: NoticeEnvelope.BodyOneofCase.Stanza } received:
                 await DeliverAsync(received.Envelope.Stanza, cancellationToken);
                 break;
             case NoticeReceived { Envelope.BodyCase: NoticeEnvelope.BodyOneofCase.Delta } received:
                 await ApplyDeltaAsync(received.NodeId, received.Envelope.Delta, cancellationToken);
+                if (received.Envelope.Delta.Seq != 0)
+                {
+                    channel.TrySend(received.NodeId, new NoticeEnvelope { DeltaAck = new DeltaAck { Seq = received.Envelope.Delta.Seq } });
+                }
+
                 break;
             case NoticeReceived { Envelope.BodyCase: NoticeEnvelope.BodyOneofCase.FullSync } received:
                 await ApplyFullSyncAsync(received.NodeId, received.Envelope.FullSync, cancellationToken);
@@ -247,6 +286,11 @@ public sealed partial class ClusterRoutes : IRemoteRoutes
 
         partialSyncs.TryRemove(from, out _);
         var lost = table.ReplaceNode(from, routes);
+        lock (announcing)
+        {
+            copied.Add(from);
+        }
+
         LogSynced(logger, from, routes.Count);
         await ReportLostAsync(lost, cancellationToken);
         foreach (var route in routes)
@@ -300,33 +344,89 @@ public sealed partial class ClusterRoutes : IRemoteRoutes
         return route;
     }
 
-    private void Announce(ClientSession session, bool remove)
+    /// <summary>Tells every peer about a change to a local session; with <paramref name="awaitAcks"/>, returns what completes once the linked peers applied it.</summary>
+    private Task? Announce(ClientSession session, bool remove, bool awaitAcks)
     {
         lock (announcing)
         {
             // A change that lost the race with the session's end must not resurrect it on the peers.
             if (!remove && Router.Sessions.Find(session.Jid) != session)
             {
-                return;
+                return null;
             }
 
-            var envelope = new NoticeEnvelope
+            var delta = remove
+                ? new SessionDelta { Remove = new RouteRemoval { Jid = session.Jid.ToString(), Stamp = session.BindStamp } }
+                : new SessionDelta { Upsert = ToRoute(session) };
+            var waitFor = awaitAcks ? new HashSet<string>(StringComparer.Ordinal) : null;
+            if (waitFor is not null)
             {
-                Delta = remove
-                    ? new SessionDelta { Remove = new RouteRemoval { Jid = session.Jid.ToString(), Stamp = session.BindStamp } }
-                    : new SessionDelta { Upsert = ToRoute(session) },
-            };
+                delta.Seq = ++lastSeq;
+            }
+
+            var envelope = new NoticeEnvelope { Delta = delta };
             foreach (var peer in peers)
             {
-                if (!resyncDue.Contains(peer) && !channel.TrySend(peer, envelope))
+                if (resyncDue.Contains(peer))
+                {
+                    continue;
+                }
+
+                if (!channel.TrySend(peer, envelope))
                 {
                     // Its queue is full: later changes would leave a gap, so the peer gets a full copy instead once
                     // there is room.
                     resyncDue.Add(peer);
                     LogResyncDue(logger, peer);
                 }
+                else if (linked.Contains(peer))
+                {
+                    waitFor?.Add(peer);
+                }
             }
+
+            if (waitFor is not { Count: > 0 })
+            {
+                return null;
+            }
+
+            var pending = new PendingAck(delta.Seq, waitFor);
+            pendingAcks.Add(pending);
+            return pending.Done.Task;
         }
+    }
+
+    private async ValueTask WhenAcknowledgedAsync(Task? acknowledged, CancellationToken cancellationToken)
+    {
+        if (acknowledged is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await acknowledged.WaitAsync(AckWait, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            LogAckTimeout(logger, AckWait);
+        }
+    }
+
+    private void Acknowledged(string peer, ulong seq)
+    {
+        lock (announcing)
+        {
+            pendingAcks.RemoveAll(pending => pending.Seq <= seq && pending.Release(peer));
+        }
+    }
+
+    /// <summary>A peer whose link is down acknowledges nothing more: nobody waits for it, and its next link starts with copies.</summary>
+    private void ForgetLinkLocked(string peer)
+    {
+        linked.Remove(peer);
+        copied.Remove(peer);
+        pendingAcks.RemoveAll(pending => pending.Release(peer));
     }
 
     private void SendFullCopy(string peer)
@@ -338,6 +438,7 @@ public sealed partial class ClusterRoutes : IRemoteRoutes
                 return;
             }
 
+            linked.Add(peer);
             resyncDue.Remove(peer);
             if (!TrySendFullCopyLocked(peer))
             {
@@ -380,6 +481,29 @@ public sealed partial class ClusterRoutes : IRemoteRoutes
         chunk.Last = true;
         return channel.TrySend(peer, new NoticeEnvelope { FullSync = chunk });
     }
+
+    /// <summary>A delta waiting for the acknowledgements of some peers.</summary>
+    private sealed class PendingAck(ulong seq, HashSet<string> peers)
+    {
+        public ulong Seq { get; } = seq;
+
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>The peer has it (or will never answer); true once no peer is left to wait for.</summary>
+        public bool Release(string peer)
+        {
+            if (peers.Remove(peer) && peers.Count == 0)
+            {
+                Done.TrySetResult();
+                return true;
+            }
+
+            return peers.Count == 0;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Cluster: a peer did not acknowledge a session change within {Wait}; going on")]
+    private static partial void LogAckTimeout(ILogger logger, TimeSpan wait);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Cluster: notice link to {Node} up; sending it this node's sessions")]
     private static partial void LogLinkUp(ILogger logger, string node);

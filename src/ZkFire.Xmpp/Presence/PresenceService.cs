@@ -127,7 +127,7 @@ internal sealed class PresenceService(StanzaRouter router, IRosterStore rosters,
     {
         var initial = !session.Available;
         session.SetAvailable(stanza, ParsePriority(stanza));
-        router.Remote.Changed(session);
+        await router.Remote.ChangedAsync(session, cancellationToken);
         var items = await rosters.GetAllAsync(session.Bare.Local!, cancellationToken);
 
         foreach (var item in items)
@@ -185,7 +185,7 @@ internal sealed class PresenceService(StanzaRouter router, IRosterStore rosters,
         session.SetUnavailable();
         if (wasAvailable)
         {
-            router.Remote.Changed(session);
+            await router.Remote.ChangedAsync(session, cancellationToken);
         }
 
         stanza.SetAttribute("from", session.Jid.ToString());

@@ -20,7 +20,7 @@ internal sealed class RosterService(StanzaRouter router, IRosterStore store)
                 if (!session.InterestedInRoster)
                 {
                     session.MarkInterestedInRoster();
-                    router.Remote.Changed(session);
+                    await router.Remote.ChangedAsync(session, cancellationToken);
                 }
 
                 var result = new Element("query", Namespaces.Roster);

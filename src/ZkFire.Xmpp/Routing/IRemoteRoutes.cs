@@ -22,11 +22,18 @@ public interface IRemoteRoutes
     /// </summary>
     long NextBindStamp();
 
-    /// <summary>A local session was bound (its <see cref="ClientSession.BindStamp"/> set).</summary>
-    void Bound(ClientSession session);
+    /// <summary>
+    /// A local session was bound (its <see cref="ClientSession.BindStamp"/> set). Completes once the other nodes can
+    /// route to it (or after a bounded wait for a node that does not answer), so that what the client does next
+    /// meets a cluster that knows it.
+    /// </summary>
+    ValueTask BoundAsync(ClientSession session, CancellationToken cancellationToken);
 
-    /// <summary>A local session's presence, priority or roster interest changed.</summary>
-    void Changed(ClientSession session);
+    /// <summary>
+    /// A local session's presence, priority or roster interest changed; when it became available, completes once the
+    /// other nodes know (as <see cref="BoundAsync"/>).
+    /// </summary>
+    ValueTask ChangedAsync(ClientSession session, CancellationToken cancellationToken);
 
     /// <summary>A local session ended.</summary>
     void Unbound(ClientSession session);
@@ -43,13 +50,9 @@ public sealed class NoRemoteRoutes : IRemoteRoutes
 
     public long NextBindStamp() => Interlocked.Increment(ref lastStamp);
 
-    public void Bound(ClientSession session)
-    {
-    }
+    public ValueTask BoundAsync(ClientSession session, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
-    public void Changed(ClientSession session)
-    {
-    }
+    public ValueTask ChangedAsync(ClientSession session, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
     public void Unbound(ClientSession session)
     {

@@ -190,7 +190,7 @@ public sealed partial class StanzaRouter
     {
         session.BindStamp = Remote.NextBindStamp();
         var replaced = Sessions.Bind(session);
-        Remote.Bound(session);
+        await Remote.BoundAsync(session, cancellationToken);
         if (replaced is not null)
         {
             await Presence.SessionClosedAsync(replaced, cancellationToken);
