@@ -111,7 +111,6 @@ public abstract class ClusterTest(ITestOutputHelper output) : IDisposable
             ["domain"] = ZkFireCluster.Domain,
             ["users"] = new JsonArray([.. users.Select(u => new JsonObject { ["username"] = u.Username, ["password"] = u.Password })]),
             ["session_timeout"] = ZkFireCluster.SessionTimeout.TotalSeconds,
-            ["settle_seconds"] = placement == Placement.OneNode ? 0 : ZkFireCluster.RouteSettleTime.TotalSeconds,
             ["pids"] = new JsonObject([.. ZkFireCluster.Ids.Where(cluster.IsRunning)
                 .Select(id => KeyValuePair.Create<string, JsonNode?>(id.ToString(CultureInfo.InvariantCulture), cluster.ProcessId(id)))]),
             // The script gives up on its own first, so its report (not our kill) explains a hang.

@@ -39,13 +39,6 @@ public sealed class ZkFireCluster : IAsyncDisposable
     /// </summary>
     public static readonly TimeSpan SessionTimeout = TimeSpan.FromSeconds(4);
 
-    /// <summary>
-    /// How long a scenario lets a new resource's route travel to the other nodes before a client elsewhere addresses
-    /// it: a session delta crosses one notice link asynchronously, after the client has seen its own login complete
-    /// (observed: tens of milliseconds on a loaded 2-core machine were sometimes not enough).
-    /// </summary>
-    public static readonly TimeSpan RouteSettleTime = TimeSpan.FromMilliseconds(500);
-
     /// <summary>The embedded members' tick: short, so elections after a kill settle quickly.</summary>
     private const int EmbeddedTickTime = 1000;
 

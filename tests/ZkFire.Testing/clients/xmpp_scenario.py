@@ -9,8 +9,6 @@ Arguments common to all scenarios:
                           whose clients log in to different nodes (default: just host/port). A client's node
                           index wraps around this list, so a scenario that spreads its clients over a cluster
                           also runs against a single node.
-    settle_seconds        pause after a client comes online (see Scenario.online), for a cluster whose other
-                          nodes learn of a new resource one notice-channel hop later (default 0)
     direct_tls_port       XEP-0368 endpoint (only where a scenario needs it)
     domain                the XMPP domain served
     users                 [{"username": ..., "password": ...}, ...] accounts that already exist
@@ -195,7 +193,6 @@ class Scenario:
         self.domain = args.get('domain', 'localhost')
         self.users = args.get('users', [])
         self.nodes = args.get('nodes') or [{'host': self.host, 'port': self.port}]
-        self.settle = float(args.get('settle_seconds', 0))
         self.clients = []
 
     def jid(self, index, resource=None):
@@ -262,9 +259,6 @@ class Scenario:
         # so later steps do not race the presence broadcast.
         await client.wait_for('own initial presence',
                               lambda p: is_presence(p) and p['from'] == client.boundjid and p['type'] == 'available')
-        # A client cannot see when other nodes have learnt of its new resource; a person never writes to a contact
-        # within milliseconds of the contact's login, a script does.
-        await asyncio.sleep(self.settle)
         return client
 
     async def close(self):
