@@ -57,7 +57,11 @@ public sealed class AuthenticatedLink<T> : IAsyncDisposable
     /// callers that wait with <see cref="WhenWritableAsync"/>); false when the link is closed, the message then unsent.
     /// </summary>
     /// <exception cref="InvalidOperationException">The message is larger than the codec's limit.</exception>
-    public bool TryWrite(T message)
+    /// <param name="flush">
+    /// False leaves the frame in DotNetty's outbound buffer until <see cref="Flush"/>, so that a sender with a batch
+    /// pays one socket write for many frames.
+    /// </param>
+    public bool TryWrite(T message, bool flush = true)
     {
         if (!channel.Active)
         {
@@ -66,9 +70,13 @@ public sealed class AuthenticatedLink<T> : IAsyncDisposable
 
         // Writes from outside the event loop are queued to it in call order. A failed write closes the channel,
         // which the next send or receive reports, so the write's own task is not awaited.
-        _ = channel.WriteAndFlushAsync(codec.Encode(channel.Allocator, message));
+        var frame = codec.Encode(channel.Allocator, message);
+        _ = flush ? channel.WriteAndFlushAsync(frame) : channel.WriteAsync(frame);
         return true;
     }
+
+    /// <summary>Sends what <see cref="TryWrite"/> left unflushed.</summary>
+    public void Flush() => channel.Flush();
 
     /// <summary>Queues a message; completes when the link can take more (back-pressure).</summary>
     /// <exception cref="IOException">The link is closed.</exception>

@@ -16,6 +16,8 @@ namespace ZkFire.Cluster.Notice;
 /// </summary>
 internal sealed partial class NoticeLink : IAsyncDisposable
 {
+    private const int FlushBatch = 64;
+
     private readonly NoticeChannelOptions options;
     private readonly LinkEndpoint endpoint;
     private readonly ProtobufFrameCodec<NoticeEnvelope> codec;
@@ -255,14 +257,28 @@ internal sealed partial class NoticeLink : IAsyncDisposable
             var reader = queue.Reader;
             while (await reader.WaitToReadAsync(cancellationToken))
             {
+                // Whatever is queued goes out in one socket write per batch rather than one per envelope; the batch
+                // is bounded so that the outbound buffer's high-water mark still applies.
+                var unflushed = 0;
                 while (reader.TryPeek(out var envelope))
                 {
-                    if (!link.TryWrite(envelope))
+                    if (!link.TryWrite(envelope, flush: false))
                     {
                         return "the connection closed";
                     }
 
                     reader.TryRead(out _);
+                    if (++unflushed == FlushBatch)
+                    {
+                        link.Flush();
+                        unflushed = 0;
+                        await link.WhenWritableAsync(cancellationToken);
+                    }
+                }
+
+                if (unflushed > 0)
+                {
+                    link.Flush();
                     await link.WhenWritableAsync(cancellationToken);
                 }
             }

@@ -9,12 +9,13 @@ public sealed class SessionTests(ITestOutputHelper output)
     [Fact]
     public async Task An_expired_session_loses_its_ephemerals_and_its_connection()
     {
-        // tickTime 100; a 1 s timeout leaves a loaded test machine time to create the node before the session expires.
+        // tickTime 100, so 2 s is the longest timeout allowed; the node is created first thing, so that a loaded test
+        // machine (a second connection once took a second to open) has the whole timeout to set the watch.
         await using var server = await TestServer.StartAsync(o => o.TickTime = 100, output);
-        await using var owner = await server.ConnectAsync(timeout: 1000);
-        await using var watcher = await server.ConnectAsync();
+        await using var owner = await server.ConnectAsync(timeout: 2000);
         await owner.CreateAsync("/e", mode: CreateMode.Ephemeral);
-        await watcher.ExistsAsync("/e", watch: true);
+        await using var watcher = await server.ConnectAsync();
+        Assert.NotNull(await watcher.ExistsAsync("/e", watch: true));
 
         // The owner goes silent: no pings.
         var events = new List<Packet>();
