@@ -62,9 +62,6 @@ public sealed partial class ClusterRoutes : IRemoteRoutes
         clock = new BindClock(time);
     }
 
-    /// <summary>How many sessions of other nodes this node knows.</summary>
-    public int RemoteCount => table.Count;
-
     private StanzaRouter Router => router ?? throw new InvalidOperationException("ClusterRoutes.Attach has not been called.");
 
     /// <summary>The router of this node's XMPP service, which was built over these routes.</summary>
@@ -103,15 +100,13 @@ public sealed partial class ClusterRoutes : IRemoteRoutes
             return;
         }
 
-        var xml = new ArrayBufferWriter<byte>(256);
-        stanza.WriteTo(xml, Namespaces.Client);
         var envelope = new NoticeEnvelope
         {
             Stanza = new RoutedStanza
             {
                 Target = route.Jid.ToString(),
                 From = stanza.GetAttribute("from") ?? string.Empty,
-                Xml = UnsafeByteOperations.UnsafeWrap(xml.WrittenMemory),
+                Xml = Serialize(stanza),
                 Hops = (uint)hops,
             },
         };
@@ -335,13 +330,19 @@ public sealed partial class ClusterRoutes : IRemoteRoutes
         };
         if (session.Presence is { } presence)
         {
-            var xml = new ArrayBufferWriter<byte>(256);
-            presence.WriteTo(xml, Namespaces.Client);
             route.Available = true;
-            route.Presence = UnsafeByteOperations.UnsafeWrap(xml.WrittenMemory);
+            route.Presence = Serialize(presence);
         }
 
         return route;
+    }
+
+    /// <summary>A stanza as it travels between nodes: UTF-8, in a client stream's default namespace.</summary>
+    private static ByteString Serialize(Element stanza)
+    {
+        var xml = new ArrayBufferWriter<byte>(256);
+        stanza.WriteTo(xml, Namespaces.Client);
+        return UnsafeByteOperations.UnsafeWrap(xml.WrittenMemory);
     }
 
     /// <summary>Tells every peer about a change to a local session; with <paramref name="awaitAcks"/>, returns what completes once the linked peers applied it.</summary>
