@@ -28,8 +28,6 @@ namespace ZkFire.Cluster;
 /// </remarks>
 public sealed partial class ClusterNode : IAsyncDisposable
 {
-    private static readonly TimeSpan MinJoinBackoff = TimeSpan.FromMilliseconds(250);
-    private static readonly TimeSpan MaxJoinBackoff = TimeSpan.FromSeconds(5);
 
     // How long a node that (re)joined waits for its peers' sessions before serving clients: long enough for links on a
     // working network, short enough that an unreachable peer does not keep the node closed.
@@ -163,7 +161,8 @@ public sealed partial class ClusterNode : IAsyncDisposable
 
     private async Task<ClusterMembership> JoinAsync(CancellationToken cancellationToken)
     {
-        var backoff = MinJoinBackoff;
+        // The first join backs off like the membership's own rejoins after fencing: one pair of settings for both.
+        var backoff = options.MinRejoinBackoff;
         while (true)
         {
             try
@@ -174,7 +173,7 @@ public sealed partial class ClusterNode : IAsyncDisposable
             {
                 LogJoinFailed(logger, options.ConnectString, ex.Message, backoff);
                 await Task.Delay(backoff, cancellationToken);
-                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxJoinBackoff.Ticks));
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, options.MaxRejoinBackoff.Ticks));
             }
         }
     }

@@ -47,7 +47,10 @@ public sealed record ClusterMembershipOptions
     /// </summary>
     public string? SessionFile { get; init; }
 
-    /// <summary>First wait between attempts to rejoin after fencing; it doubles up to <see cref="MaxRejoinBackoff"/>.</summary>
+    /// <summary>
+    /// First wait between attempts to rejoin after fencing (and, in <see cref="ClusterNode"/>, to join at start); it
+    /// doubles up to <see cref="MaxRejoinBackoff"/>.
+    /// </summary>
     public TimeSpan MinRejoinBackoff { get; init; } = TimeSpan.FromMilliseconds(200);
 
     public TimeSpan MaxRejoinBackoff { get; init; } = TimeSpan.FromSeconds(10);
