@@ -3,8 +3,8 @@
 # benchmarks/peers/prosody.sh are: domain localhost, SCRAM-hashed password storage in Mnesia, open in-band
 # registration without throttling (the load tool registers its accounts), STARTTLS offered with a self-signed
 # certificate but not required on this loopback port (as ZkFire's <allowPlaintextOnLoopback>), server pings off, no
-# s2s and no HTTP listeners, a 256 KiB stanza limit (ZkFire's default maxStanzaBytes) and a listen backlog of 1024
-# (ZkFire's). Config, Mnesia spool, logs and crash dump all live in DIR, so instances in different DIRs on different
+# s2s and no HTTP listeners, a 256 KiB stanza limit (ZkFire's default maxStanzaBytes; ejabberd's own default is
+# none). Config, Mnesia spool, logs and crash dump all live in DIR, so instances in different DIRs on different
 # ports run side by side; /etc/ejabberd and /var/lib/ejabberd are never read or written.
 #   benchmarks/peers/ejabberd.sh start DIR C2S_PORT    # prints the pid of the beam process; logs in DIR/logs
 #   benchmarks/peers/ejabberd.sh stop DIR              # by the pid in DIR/ejabberd.pid (TERM, then KILL)
@@ -14,8 +14,10 @@
 # started, no cookie is written and no distribution port is opened; ejabberdctl cannot reach it, nothing here needs it.
 #
 # Tuning, the way an operator who cares about throughput would set it (the defaults are for a public server):
-# - c2s shaper `none` (the Debian example shapes every client to 3,000 B/s) and max_fsm_queue 100,000 (default
-#   10,000), so only the server's own speed limits a client.
+# - c2s listener with shaper `none` (Debian's example config shapes every client to 3,000 B/s) and max_fsm_queue
+#   100,000 (default 10,000 queued stanzas per session before ejabberd drops it), so only the server's own speed
+#   limits a client.
+# - listen backlog 1024 as ZkFire's (ejabberd's default is 5, which drops connects when thousands log in at once).
 # - registration_timeout infinity and mod_register ip_access all: the default allows one registration per IP every
 #   600 s, and every load-tool account comes from 127.0.0.1.
 # - loglevel warning: at info ejabberd logs every connection, login and registration.
@@ -30,16 +32,23 @@ case "$command" in
 start)
   port=${3:?c2s port}
   if ! command -v ejabberdctl >/dev/null; then
-    # Debian's maintainer scripts start the packaged service unless policy-rc.d forbids it; it would hold 5222 and
-    # its own epmd, so it is stopped and disabled right after the install.
+    # The package's maintainer scripts would start its service (holding 5222 and its own epmd): a policy-rc.d that
+    # denies every start keeps it down during the install, unless the machine already has one (containers do), and
+    # on a systemd host the unit is disabled so that it does not come up at boot either.
+    policy=/usr/sbin/policy-rc.d
+    if [[ ! -e $policy ]]; then
+      printf '#!/bin/sh\nexit 101\n' > "$policy"
+      chmod +x "$policy"
+      trap 'rm -f "$policy"' EXIT
+    fi
     DEBIAN_FRONTEND=noninteractive apt-get install -y ejabberd >&2
-    if command -v systemctl >/dev/null && [[ -d /run/systemd/system ]]; then
-      systemctl disable --now ejabberd >&2 || true
-    else
-      service ejabberd stop >&2 || true
+    if [[ -d /run/systemd/system ]]; then
+      systemctl disable ejabberd >&2
     fi
   fi
-  ebin=$(dirname "$(find /usr/lib -path '*/ejabberd-*/ebin/ejabberd.app' -print -quit)")
+  # Debian installs the ejabberd application outside Erlang's root (ejabberdctl passes the same ERL_LIBS).
+  app=$(find /usr/lib -path '*/ejabberd-*/ebin/ejabberd.app' -print -quit)
+  [[ -n $app ]] || { echo "ejabberd's ebin/ejabberd.app not found under /usr/lib" >&2; exit 1; }
   mkdir -p "$dir/spool" "$dir/logs" "$dir/certs"
   if [[ ! -f "$dir/certs/localhost.pem" ]]; then
     openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=localhost \
@@ -51,14 +60,12 @@ start)
 hosts:
   - localhost
 loglevel: warning
-log_rotate_count: 0
 certfiles:
   - "$dir/certs/localhost.pem"
 default_db: mnesia
 auth_method: internal
 auth_password_format: scram
 registration_timeout: infinity
-max_fsm_queue: 100000
 s2s_access: none
 c2s_protocol_options:
   - no_sslv3
@@ -72,12 +79,11 @@ listen:
     module: ejabberd_c2s
     backlog: 1024
     max_stanza_size: 262144
+    max_fsm_queue: 100000
     shaper: none
     access: all
     starttls: true
     starttls_required: false
-shaper_rules:
-  c2s_shaper: none
 modules:
   mod_disco: {}
   mod_offline: {}
@@ -91,7 +97,7 @@ CFG
   (
     cd "$dir"
     export HOME="$dir" EJABBERD_CONFIG_PATH="$dir/ejabberd.yml" EJABBERD_LOG_PATH="$dir/logs/ejabberd.log"
-    export ERL_CRASH_DUMP="$dir/logs/erl_crash.dump" ERL_LIBS=$(dirname "$(dirname "$ebin")")
+    export ERL_CRASH_DUMP="$dir/logs/erl_crash.dump" ERL_LIBS=${app%/ejabberd-*/ebin/ejabberd.app}
     # `erl` execs erlexec, which execs beam.smp: the background job's pid is the VM's.
     exec erl -noinput -noshell +sbwt none +sbwtdcpu none +sbwtdio none \
       -mnesia dir "\"$dir/spool\"" -s ejabberd >"$dir/logs/erl.out" 2>&1 </dev/null
