@@ -31,6 +31,11 @@ dir=$(realpath -m "${2:?directory}")
 case "$command" in
 start)
   port=${3:?c2s port}
+  # Else the wait below would take another server's listener for this one's.
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "127.0.0.1:$port is already in use" >&2
+    exit 1
+  fi
   if ! command -v ejabberdctl >/dev/null; then
     # The package's maintainer scripts would start its service (holding 5222 and its own epmd): a policy-rc.d that
     # denies every start keeps it down during the install, unless the machine already has one (containers do), and
@@ -99,7 +104,7 @@ CFG
     export HOME="$dir" EJABBERD_CONFIG_PATH="$dir/ejabberd.yml" EJABBERD_LOG_PATH="$dir/logs/ejabberd.log"
     export ERL_CRASH_DUMP="$dir/logs/erl_crash.dump" ERL_LIBS=${app%/ejabberd-*/ebin/ejabberd.app}
     # `erl` execs erlexec, which execs beam.smp: the background job's pid is the VM's.
-    exec erl -noinput -noshell +sbwt none +sbwtdcpu none +sbwtdio none \
+    exec erl -noinput +sbwt none +sbwtdcpu none +sbwtdio none \
       -mnesia dir "\"$dir/spool\"" -s ejabberd >"$dir/logs/erl.out" 2>&1 </dev/null
   ) &
   pid=$!
