@@ -12,6 +12,8 @@ namespace ZkFire.LoadTool.Xmpp;
 internal sealed record ServerMemory(int Pid, ProcessMemory Before, ProcessMemory Last, long MaxRssKb);
 
 /// <summary>What <c>xmpp-idle</c> measured.</summary>
+/// <param name="ToolAfter">The tool's own resident set at the end of the hold, after a full collection.</param>
+/// <param name="ToolHeapBytes">Growth of the tool's live managed heap over the logins and the hold.</param>
 /// <param name="OnlineAtEnd">Sessions still up when the hold ended.</param>
 /// <param name="Disconnects">Sessions the server dropped during the hold.</param>
 internal sealed record IdleResult(
@@ -20,6 +22,7 @@ internal sealed record IdleResult(
     ServerMemory? Server,
     ProcessMemory ToolBefore,
     ProcessMemory ToolAfter,
+    long ToolHeapBytes,
     int OnlineAtEnd,
     long Disconnects,
     long PingsAnswered,
@@ -57,9 +60,7 @@ internal sealed class IdleSessions(IdleOptions options)
 
         // Registration's garbage (the tool's and the server's) is in neither baseline: the server is read after it, and
         // the tool collects its own first.
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        var toolBefore = ProcessMemory.ReadSelf();
+        var (toolBefore, heapBefore) = CollectAndMeasureSelf();
         var serverBefore = options.ServerPid is { } pid ? ProcessMemory.Read(pid) : (ProcessMemory?)null;
         var logins = await wave.RunAsync("login", options.Sessions, options.Accounts, i => string.Create(CultureInfo.InvariantCulture, $"s{i}"), interrupt);
         var online = logins.Online;
@@ -77,12 +78,12 @@ internal sealed class IdleSessions(IdleOptions options)
         try
         {
             var (last, maxRss, heldSeconds) = await HoldAsync(held, logins.Succeeded, serverBefore, interrupt);
-            var toolAfter = ProcessMemory.ReadSelf();
+            var (toolAfter, heapAfter) = CollectAndMeasureSelf();
             var onlineAtEnd = logins.Succeeded - (int)Interlocked.Read(ref held.Disconnects);
             var server = options.ServerPid is { } serverPid && serverBefore is { } before && last is { } end
                 ? new ServerMemory(serverPid, before, end, maxRss)
                 : null;
-            return new IdleResult(options, logins, server, toolBefore, toolAfter, onlineAtEnd, Interlocked.Read(ref held.Disconnects),
+            return new IdleResult(options, logins, server, toolBefore, toolAfter, heapAfter - heapBefore, onlineAtEnd, Interlocked.Read(ref held.Disconnects),
                 Interlocked.Read(ref held.Pings), heldSeconds, setup.Elapsed.TotalSeconds);
         }
         finally
@@ -91,6 +92,18 @@ internal sealed class IdleSessions(IdleOptions options)
             await Task.WhenAll(readers);
             await wave.CloseAsync(online);
         }
+    }
+
+    /// <summary>
+    /// The tool's resident set and live managed heap after a full collection that also gives free memory back to the
+    /// system (aggressive mode): what the sessions hold, not the garbage their logins left.
+    /// </summary>
+    private static (ProcessMemory Resident, long HeapBytes) CollectAndMeasureSelf()
+    {
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
+        var heap = GC.GetTotalMemory(forceFullCollection: true);
+        return (ProcessMemory.ReadSelf(), heap);
     }
 
     /// <summary>Waits out the hold, sampling the server once a second; returns the last sample and the highest RSS seen.</summary>

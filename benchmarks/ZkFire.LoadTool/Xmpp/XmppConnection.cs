@@ -38,7 +38,10 @@ internal sealed class XmppConnection : IAsyncDisposable
 
     private readonly Socket socket;
     private readonly string domain;
-    private readonly XmppStreamParser parser = new(new XmlLimits { MaxStanzaBytes = 16 * 1024 * 1024 });
+    private static readonly XmlLimits Limits = new() { MaxStanzaBytes = 16 * 1024 * 1024 };
+
+    /// <summary>Null after <see cref="ReleaseBuffer"/> until data arrives again.</summary>
+    private XmppStreamParser? parser = new(Limits);
     private Stream stream;
     private byte[] buffer = ArrayPool<byte>.Shared.Rent(InitialBuffer);
     private int start;
@@ -160,7 +163,7 @@ internal sealed class XmppConnection : IAsyncDisposable
             }
         }
 
-        parser.Reset();
+        Parser.Reset();
         features = await OpenStreamAsync(ct);
         var requested = resource is null ? string.Empty : $"<resource>{Escape(resource)}</resource>";
         var bound = await IqAsync("set", $"<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>{requested}</bind>", throwOnError: true, ct);
@@ -218,9 +221,16 @@ internal sealed class XmppConnection : IAsyncDisposable
     {
         while (true)
         {
-            var sequence = new ReadOnlySequence<byte>(buffer, start, end - start);
-            var parsed = parser.TryRead(ref sequence, out var evt);
-            start = end - (int)sequence.Length;
+            // Released while idle: nothing to parse until data arrives, and no parser made before then.
+            var parsed = false;
+            XmppStreamEvent evt = default;
+            if (parser is not null || start < end)
+            {
+                var sequence = new ReadOnlySequence<byte>(buffer, start, end - start);
+                parsed = Parser.TryRead(ref sequence, out evt);
+                start = end - (int)sequence.Length;
+            }
+
             if (parsed)
             {
                 switch (evt.Kind)
@@ -249,8 +259,9 @@ internal sealed class XmppConnection : IAsyncDisposable
     public void Consume(int count) => start += count;
 
     /// <summary>
-    /// Gives the receive buffer back to the pool when nothing is left unread in it, so an idle connection holds none;
-    /// the next <see cref="FillAsync"/> waits for data before renting one again.
+    /// Gives the receive buffer back to the pool and drops the XML parser (a few KB with its string cache) when nothing
+    /// is left unread, so an idle connection holds neither: the next <see cref="FillAsync"/> waits for data before
+    /// renting a buffer, and the next <see cref="ReadElementAsync"/> gets a new parser for the open stream.
     /// </summary>
     public void ReleaseBuffer()
     {
@@ -259,6 +270,7 @@ internal sealed class XmppConnection : IAsyncDisposable
             ArrayPool<byte>.Shared.Return(buffer);
             buffer = [];
             start = end = 0;
+            parser = null;
         }
     }
 
@@ -324,6 +336,18 @@ internal sealed class XmppConnection : IAsyncDisposable
         }
     }
 
+    private XmppStreamParser Parser => parser ??= Resumed();
+
+    /// <summary>A parser in the middle of an open stream: a released one saw the server's header, this one is fed one like it.</summary>
+    private static XmppStreamParser Resumed()
+    {
+        var resumed = new XmppStreamParser(Limits);
+        var header = new ReadOnlySequence<byte>(Encoding.UTF8.GetBytes($"<stream:stream xmlns='{Client}' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>"));
+        return resumed.TryRead(ref header, out var opened) && opened.Kind == XmppStreamEventKind.StreamOpen
+            ? resumed
+            : throw new InvalidOperationException("the parser did not take the stream header");
+    }
+
     private async Task<Element> OpenStreamAsync(CancellationToken ct)
     {
         await SendAsync($"<?xml version='1.0'?><stream:stream to='{Escape(domain)}' version='1.0' xml:lang='en' xmlns='{Client}' xmlns:stream='http://etherx.jabber.org/streams'>", ct);
@@ -348,7 +372,7 @@ internal sealed class XmppConnection : IAsyncDisposable
         stream = tls;
         Encrypted = true;
         start = end = 0;
-        parser.Reset();
+        Parser.Reset();
         return await OpenStreamAsync(ct);
     }
 

@@ -86,7 +86,7 @@ internal static partial class XmppReport
         }
 
         text.AppendLine(C, $"  errors    {r.Logins.ErrorCount + r.Disconnects} (failed logins {ErrorsText(r.Logins.Errors)}; disconnects during the hold {r.Disconnects}); server pings answered {r.PingsAnswered}");
-        text.AppendLine(C, $"  the tool  VmRSS {Mb(r.ToolBefore.RssKb)} -> {Mb(r.ToolAfter.RssKb)} = {PerSession(r.ToolAfter.RssKb - r.ToolBefore.RssKb, r.OnlineAtEnd):0.00} KB per session; {CpuShare(r.Logins.Cost):0.00} cores busy during the logins, {BytesPerMessage(r.Logins.Cost):0} B allocated per login");
+        text.AppendLine(C, $"  the tool  VmRSS {Mb(r.ToolBefore.RssKb)} -> {Mb(r.ToolAfter.RssKb)} after a full GC = {PerSession(r.ToolAfter.RssKb - r.ToolBefore.RssKb, r.OnlineAtEnd):0.00} KB per session (live managed heap {PerSession(r.ToolHeapBytes / 1024, r.OnlineAtEnd):0.00} KB); {CpuShare(r.Logins.Cost):0.00} cores busy during the logins, {BytesPerMessage(r.Logins.Cost):0} B allocated per login");
         return text.ToString();
     }
 
@@ -126,6 +126,7 @@ internal static partial class XmppReport
             }
 
             json.WriteNumber("toolKbPerSession", Math.Round(PerSession(r.ToolAfter.RssKb - r.ToolBefore.RssKb, r.OnlineAtEnd), 2));
+            json.WriteNumber("toolHeapKbPerSession", Math.Round(PerSession(r.ToolHeapBytes / 1024, r.OnlineAtEnd), 2));
             json.WriteNumber("toolCores", Math.Round(CpuShare(r.Logins.Cost), 2));
             LatencyMs(json, r.Logins.LatencyMicros);
         });
