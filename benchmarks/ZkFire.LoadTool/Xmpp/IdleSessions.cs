@@ -31,7 +31,7 @@ internal sealed record IdleResult(
 
 /// <summary>
 /// Holds N sessions online, idle, and reads the server's resident memory before and during the hold. Each held
-/// session waits for data with a zero-byte read and no receive buffer (<see cref="XmppConnection.ReleaseBuffer"/>),
+/// session waits for data with a zero-byte read, holding no receive buffer or parser (<see cref="XmppConnection.ReleaseIdleMemory"/>),
 /// answers the server's pings and counts a dropped stream as a disconnect.
 /// </summary>
 internal sealed class IdleSessions(IdleOptions options)
@@ -157,7 +157,7 @@ internal sealed class IdleSessions(IdleOptions options)
         {
             while (true)
             {
-                connection.ReleaseBuffer();
+                connection.ReleaseIdleMemory();
                 var element = await connection.ReadElementAsync(stop);
                 if (element.Name == "iq" && element.GetAttribute("type") == "get" && element.Child("ping", "urn:xmpp:ping") is not null)
                 {

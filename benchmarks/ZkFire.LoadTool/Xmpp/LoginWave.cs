@@ -146,7 +146,7 @@ internal sealed class LoginWave(SessionLoad load, ScramCache scramCache)
                     await connection.LoginAsync(load.AccountName(account), load.Access.Password, load.Access.Sasl, load.Access.Tls, resource(i), scramCache, timeout.Token);
                     await connection.GoOnlineAsync(timeout.Token);
                     var now = Stopwatch.GetTimestamp();
-                    connection.ReleaseBuffer();
+                    connection.ReleaseIdleMemory();
                     latency.RecordValue(Math.Min(HighestMicros, (now - started) * 1_000_000 / Stopwatch.Frequency));
                     state.Online[i] = connection;
                     state.Encrypted |= connection.Encrypted;

@@ -21,7 +21,7 @@ internal sealed record SessionLoad
     /// <summary>Local addresses the connections are made from, round-robin; empty: the system's choice.</summary>
     public IReadOnlyList<IPAddress> Sources { get; init; } = [];
 
-    /// <summary>Bound on registration and the unmeasured first login of every account.</summary>
+    /// <summary>Bound on registration and, for <c>xmpp-login</c>, the unmeasured first login of every account.</summary>
     public TimeSpan SetupTimeout { get; init; } = TimeSpan.FromSeconds(300);
 
     /// <summary>Bound on one login, connect to presence echo; a login taking longer counts as an error.</summary>
@@ -35,10 +35,10 @@ internal sealed record SessionLoad
           --endpoint H:P           where sessions connect (default 127.0.0.1:5222); repeat it for several nodes of a
                                    cluster: session i goes to endpoint i mod E
           --concurrency C          logins (and registrations) in flight at most (default 100)
-          --user-prefix P          accounts P-0 .. P-(N-1) (default login)
+          --user-prefix P          accounts P-0 .. P-(N-1) (default login for xmpp-login, idle for xmpp-idle)
           --sources A,B,...        local addresses to connect from, round-robin (each has ~28,000 ephemeral ports)
           --source-count K         the same as --sources 127.0.0.1,...,127.0.0.K
-          --setup-timeout T        bound on registration and the unmeasured first logins (default 300s)
+          --setup-timeout T        bound on the unmeasured setup: registration, and xmpp-login's first logins (default 300s)
           --login-timeout T        bound on one login, connect to presence echo; slower ones are errors (default 30s)
           --label TEXT             copied into the JSON summary
         """;
@@ -170,7 +170,8 @@ internal sealed record IdleOptions
         the server's pings (XEP-0199); a session the server drops counts as an error. The server's resident memory is
         read after registration and before the first login, then once a second while the sessions are held: memory
         per session = (RSS at the end - RSS before) / sessions online. The tool's own RSS per session is reported too.
-        The tool raises its open-file limit to the hard limit and refuses to start if N does not fit under it.
+        The .NET runtime raises the tool's open-file soft limit to the hard limit at start; the tool refuses to start
+        when N connections do not fit under it, naming the limit.
         """;
 
     public static IdleOptions Parse(IReadOnlyList<string> args)

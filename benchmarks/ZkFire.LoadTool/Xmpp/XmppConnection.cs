@@ -40,7 +40,7 @@ internal sealed class XmppConnection : IAsyncDisposable
     private readonly string domain;
     private static readonly XmlLimits Limits = new() { MaxStanzaBytes = 16 * 1024 * 1024 };
 
-    /// <summary>Null after <see cref="ReleaseBuffer"/> until data arrives again.</summary>
+    /// <summary>Null after <see cref="ReleaseIdleMemory"/> until data arrives again.</summary>
     private XmppStreamParser? parser = new(Limits);
     private Stream stream;
     private byte[] buffer = ArrayPool<byte>.Shared.Rent(InitialBuffer);
@@ -263,7 +263,7 @@ internal sealed class XmppConnection : IAsyncDisposable
     /// is left unread, so an idle connection holds neither: the next <see cref="FillAsync"/> waits for data before
     /// renting a buffer, and the next <see cref="ReadElementAsync"/> gets a new parser for the open stream.
     /// </summary>
-    public void ReleaseBuffer()
+    public void ReleaseIdleMemory()
     {
         if (start == end && buffer.Length > 0)
         {
