@@ -119,7 +119,9 @@ internal sealed class IdleSessions(IdleOptions options)
             var remaining = end - Stopwatch.GetTimestamp();
             if (remaining > 0)
             {
-                await Task.WhenAny(Task.Delay(TimeSpan.FromSeconds(Math.Min(1, (double)remaining / Stopwatch.Frequency)), interrupt));
+                // Rounded up: a delay a fraction of a millisecond short would leave one more, empty, turn of the loop.
+                var wait = TimeSpan.FromMilliseconds(Math.Min(1000, Math.Ceiling(remaining * 1000.0 / Stopwatch.Frequency)));
+                await Task.WhenAny(Task.Delay(wait, interrupt));
             }
 
             if (options.ServerPid is { } pid)
