@@ -40,6 +40,7 @@ internal sealed class IdleSessions(IdleOptions options)
     {
         var load = options.Load;
         ProcessMemory.RequireOpenFiles(options.Sessions);
+        load.RequireEphemeralPorts(options.Sessions);
         var wave = new LoginWave(load, new ScramCache());
         var setup = Stopwatch.StartNew();
         if (load.Access.Register)

@@ -16,6 +16,7 @@ internal sealed class LoginStorm(LoginOptions options)
     {
         var load = options.Load;
         ProcessMemory.RequireOpenFiles(options.Accounts);
+        load.RequireEphemeralPorts(options.Accounts);
         var wave = new LoginWave(load, new ScramCache());
         var setup = Stopwatch.StartNew();
         WaveResult first;

@@ -43,6 +43,22 @@ internal sealed record SessionLoad
           --label TEXT             copied into the JSON summary
         """;
 
+    /// <summary>
+    /// Fails at once when <paramref name="connections"/> need more ephemeral ports than the sources have: each source
+    /// address (or the system's choice, per endpoint) has the range in <c>ip_local_port_range</c>, about 28,000.
+    /// </summary>
+    public void RequireEphemeralPorts(int connections)
+    {
+        var range = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[])['\t', ' ', '\n'], StringSplitOptions.RemoveEmptyEntries);
+        var ports = int.Parse(range[1], CultureInfo.InvariantCulture) - int.Parse(range[0], CultureInfo.InvariantCulture) + 1;
+        var spread = Sources.Count > 0 ? Sources.Count : Endpoints.Count;
+        if (connections > (long)ports * spread)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"{connections} connections need more than the {ports} ephemeral ports (/proc/sys/net/ipv4/ip_local_port_range) of {spread} source address(es): add --source-count {(connections + ports - 1) / ports}"));
+        }
+    }
+
     /// <summary>Applies <paramref name="name"/> if it is one of these options (or an access option); false when it is not.</summary>
     public static bool TryApply(ref SessionLoad load, ref bool endpointGiven, string name, Func<string> value)
     {
