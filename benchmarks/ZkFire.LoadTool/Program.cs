@@ -64,6 +64,28 @@ if (args is ["xmpp-crash", ..])
     });
 }
 
+if (args is ["xmpp-login", ..])
+{
+    return await RunXmppAsync(() => LoginOptions.Parse(args), LoginOptions.Usage, async options =>
+    {
+        var result = await new LoginStorm(options).RunAsync(interrupt.Token);
+        Console.Write(XmppReport.Text(result));
+        Console.WriteLine(XmppReport.Json(result));
+        return result.Rounds.Any(r => r.Succeeded > 0) ? 0 : 1;
+    });
+}
+
+if (args is ["xmpp-idle", ..])
+{
+    return await RunXmppAsync(() => IdleOptions.Parse(args), IdleOptions.Usage, async options =>
+    {
+        var result = await new IdleSessions(options).RunAsync(interrupt.Token);
+        Console.Write(XmppReport.Text(result));
+        Console.WriteLine(XmppReport.Json(result));
+        return result.OnlineAtEnd > 0 ? 0 : 1;
+    });
+}
+
 LoadOptions options;
 try
 {
@@ -71,7 +93,7 @@ try
 }
 catch (ArgumentException e)
 {
-    await Console.Error.WriteLineAsync($"{e.Message}\n\n{LoadOptions.Usage}\n{FailoverOptions.Usage}\n{MessagingOptions.Usage}\n{CrashOptions.Usage}");
+    await Console.Error.WriteLineAsync($"{e.Message}\n\n{LoadOptions.Usage}\n{FailoverOptions.Usage}\n{MessagingOptions.Usage}\n{CrashOptions.Usage}\n{LoginOptions.Usage}\n{IdleOptions.Usage}");
     return 2;
 }
 

@@ -1,13 +1,40 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 
 namespace ZkFire.LoadTool.Xmpp;
 
 /// <summary>
+/// SaltedPassword values a client has derived, by account (RFC 5802 §5.1 lets a client cache it; mobile clients do):
+/// a login storm would otherwise spend a PBKDF2 of thousands of iterations per login on the tool's side.
+/// </summary>
+internal sealed class ScramCache
+{
+    private readonly ConcurrentDictionary<string, Entry> entries = new(StringComparer.Ordinal);
+
+    public int Count => entries.Count;
+
+    /// <summary>The salted password for these parameters, derived once; a changed salt or count derives anew.</summary>
+    public byte[] SaltedPassword(string username, string password, string salt, int iterations)
+    {
+        if (entries.TryGetValue(username, out var entry) && entry.Iterations == iterations && entry.Salt == salt && entry.Password == password)
+        {
+            return entry.Salted;
+        }
+
+        var salted = ScramSha1Client.Derive(password, salt, iterations);
+        entries[username] = new Entry(password, salt, iterations, salted);
+        return salted;
+    }
+
+    private sealed record Entry(string Password, string Salt, int Iterations, byte[] Salted);
+}
+
+/// <summary>
 /// The client side of SCRAM-SHA-1 (RFC 5802) without channel binding (gs2 flag <c>n</c>). Usernames and passwords
 /// are the tool's own ASCII ones, so SASLprep is the identity and only <c>,</c> and <c>=</c> need escaping.
 /// </summary>
-internal sealed class ScramSha1Client(string username, string password)
+internal sealed class ScramSha1Client(string username, string password, ScramCache? cache = null)
 {
     private const string Gs2Header = "n,,";
 
@@ -26,16 +53,17 @@ internal sealed class ScramSha1Client(string username, string password)
     public byte[] ClientFinal(byte[] serverFirst)
     {
         var text = Encoding.UTF8.GetString(serverFirst);
-        var fields = Fields(text);
-        if (!fields.TryGetValue('r', out var nonce) || !nonce.StartsWith(clientNonce, StringComparison.Ordinal)
-            || !fields.TryGetValue('s', out var salt) || !fields.TryGetValue('i', out var iterationText)
+        var nonce = Field(text, 'r');
+        var salt = Field(text, 's');
+        var iterationText = Field(text, 'i');
+        if (nonce is null || !nonce.StartsWith(clientNonce, StringComparison.Ordinal) || salt is null
             || !int.TryParse(iterationText, out var iterations) || iterations <= 0)
         {
             throw new InvalidOperationException($"bad SCRAM server-first message: {text}");
         }
 
+        var salted = cache?.SaltedPassword(username, password, salt, iterations) ?? Derive(password, salt, iterations);
 #pragma warning disable CA5350 // SCRAM-SHA-1 is defined with SHA-1, and it is the mechanism servers are compared on.
-        var salted = Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(password), Convert.FromBase64String(salt), iterations, HashAlgorithmName.SHA1, 20);
         var clientKey = HMACSHA1.HashData(salted, "Client Key"u8);
         var storedKey = SHA1.HashData(clientKey);
         var withoutProof = $"c={Convert.ToBase64String(Encoding.ASCII.GetBytes(Gs2Header))},r={nonce}";
@@ -53,9 +81,29 @@ internal sealed class ScramSha1Client(string username, string password)
 
     /// <summary>Whether the server's final message proves it knows the password too.</summary>
     public bool VerifyServerFinal(byte[] serverFinal) =>
-        serverSignature is not null && Fields(Encoding.UTF8.GetString(serverFinal)).TryGetValue('v', out var v)
+        serverSignature is not null && Field(Encoding.UTF8.GetString(serverFinal), 'v') is { } v
         && v == Convert.ToBase64String(serverSignature);
 
-    private static Dictionary<char, string> Fields(string message) =>
-        message.Split(',').Where(f => f.Length >= 2 && f[1] == '=').GroupBy(f => f[0]).ToDictionary(g => g.Key, g => g.First()[2..]);
+    /// <summary>Hi(password, salt, i) of RFC 5802: the costly step.</summary>
+    internal static byte[] Derive(string password, string salt, int iterations) =>
+        Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(password), Convert.FromBase64String(salt), iterations, HashAlgorithmName.SHA1, 20);
+
+    /// <summary>The value of the first <c>name=value</c> attribute of the comma-separated message, or null.</summary>
+    private static string? Field(string message, char name)
+    {
+        var at = 0;
+        while (at < message.Length)
+        {
+            var comma = message.IndexOf(',', at);
+            var end = comma < 0 ? message.Length : comma;
+            if (end - at >= 2 && message[at] == name && message[at + 1] == '=')
+            {
+                return message[(at + 2)..end];
+            }
+
+            at = end + 1;
+        }
+
+        return null;
+    }
 }

@@ -38,7 +38,10 @@ internal sealed class XmppConnection : IAsyncDisposable
 
     private readonly Socket socket;
     private readonly string domain;
-    private readonly XmppStreamParser parser = new(new XmlLimits { MaxStanzaBytes = 16 * 1024 * 1024 });
+    private static readonly XmlLimits Limits = new() { MaxStanzaBytes = 16 * 1024 * 1024 };
+
+    /// <summary>Null after <see cref="ReleaseIdleMemory"/> until data arrives again.</summary>
+    private XmppStreamParser? parser = new(Limits);
     private Stream stream;
     private byte[] buffer = ArrayPool<byte>.Shared.Rent(InitialBuffer);
     private int start;
@@ -58,11 +61,25 @@ internal sealed class XmppConnection : IAsyncDisposable
     /// <summary>The full JID bound, once <see cref="LoginAsync"/> has succeeded.</summary>
     public string? Jid { get; private set; }
 
-    public static async Task<XmppConnection> ConnectAsync(DnsEndPoint endpoint, string domain, CancellationToken ct)
+    public static Task<XmppConnection> ConnectAsync(EndPoint endpoint, string domain, CancellationToken ct) =>
+        ConnectAsync(endpoint, source: null, domain, ct);
+
+    /// <summary>
+    /// Connects from <paramref name="source"/> when given: each local address has its own ~28,000 ephemeral ports, so
+    /// more connections than that to one server need several (127.0.0.x all reach loopback on Linux).
+    /// </summary>
+    public static async Task<XmppConnection> ConnectAsync(EndPoint endpoint, IPAddress? source, string domain, CancellationToken ct)
     {
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        var socket = source is null
+            ? new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true }
+            : new Socket(source.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
+            if (source is not null)
+            {
+                socket.Bind(new IPEndPoint(source, 0));
+            }
+
             await socket.ConnectAsync(endpoint, ct);
             return new XmppConnection(socket, domain);
         }
@@ -100,7 +117,15 @@ internal sealed class XmppConnection : IAsyncDisposable
     }
 
     /// <summary>Authenticates, binds a resource (the server's choice when <paramref name="resource"/> is null) and sets <see cref="Jid"/>.</summary>
-    public async Task LoginAsync(string username, string password, SaslChoice sasl, TlsChoice tls, string? resource, CancellationToken ct)
+    public Task LoginAsync(string username, string password, SaslChoice sasl, TlsChoice tls, string? resource, CancellationToken ct) =>
+        LoginAsync(username, password, sasl, tls, resource, scramCache: null, ct);
+
+    /// <summary>
+    /// As the other overload, with SCRAM's salted password taken from <paramref name="scramCache"/> when it holds it
+    /// for the salt and iteration count the server sends; establishes the RFC 3921 session when the server still
+    /// requires it (advertised without <c>&lt;optional/&gt;</c>).
+    /// </summary>
+    public async Task LoginAsync(string username, string password, SaslChoice sasl, TlsChoice tls, string? resource, ScramCache? scramCache, CancellationToken ct)
     {
         var features = await OpenStreamAsync(ct);
         if (NeedsTls(features, tls, sasl))
@@ -108,10 +133,10 @@ internal sealed class XmppConnection : IAsyncDisposable
             features = await StartTlsAsync(ct);
         }
 
-        var name = sasl == SaslChoice.Plain ? "PLAIN" : "SCRAM-SHA-1";
-        if (!Mechanisms(features).Contains(name))
+        var name = XmppAccess.SaslName(sasl);
+        if (!Offers(features, name))
         {
-            throw new XmppException($"the server does not offer {name} here (offers {string.Join(", ", Mechanisms(features))})");
+            throw new XmppException($"the server does not offer {name} here: {features}");
         }
 
         if (sasl == SaslChoice.Plain)
@@ -121,7 +146,7 @@ internal sealed class XmppConnection : IAsyncDisposable
         }
         else
         {
-            var scram = new ScramSha1Client(username, password);
+            var scram = new ScramSha1Client(username, password, scramCache);
             await SendAsync($"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-1'>{Convert.ToBase64String(scram.ClientFirst())}</auth>", ct);
             var challenge = await ReadElementAsync(ct);
             if (challenge.Name != "challenge")
@@ -138,12 +163,33 @@ internal sealed class XmppConnection : IAsyncDisposable
             }
         }
 
-        parser.Reset();
-        await OpenStreamAsync(ct);
+        Parser.Reset();
+        features = await OpenStreamAsync(ct);
         var requested = resource is null ? string.Empty : $"<resource>{Escape(resource)}</resource>";
         var bound = await IqAsync("set", $"<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>{requested}</bind>", throwOnError: true, ct);
         Jid = bound.Child("bind", "urn:ietf:params:xml:ns:xmpp-bind")?.Child("jid", "urn:ietf:params:xml:ns:xmpp-bind")?.Text
               ?? throw new XmppException($"bind answered without a JID: {bound}");
+        if (features.Child("session", "urn:ietf:params:xml:ns:xmpp-session") is { } session && session.Child("optional", "urn:ietf:params:xml:ns:xmpp-session") is null)
+        {
+            await IqAsync("set", "<session xmlns='urn:ietf:params:xml:ns:xmpp-session'/>", throwOnError: true, ct);
+        }
+    }
+
+    /// <summary>
+    /// Sends initial presence and reads until the server's copy of it comes back to this resource (RFC 6121 §4.2.2):
+    /// the moment a client is online. Other elements read meanwhile are dropped.
+    /// </summary>
+    public async Task GoOnlineAsync(CancellationToken ct)
+    {
+        await SendAsync("<presence/>"u8.ToArray(), ct);
+        while (true)
+        {
+            var element = await ReadElementAsync(ct);
+            if (element.Name == "presence" && element.GetAttribute("type") is null && element.GetAttribute("from") == Jid)
+            {
+                return;
+            }
+        }
     }
 
     /// <summary>Sends an IQ to the server and reads until its answer; other elements read meanwhile are dropped.</summary>
@@ -175,9 +221,16 @@ internal sealed class XmppConnection : IAsyncDisposable
     {
         while (true)
         {
-            var sequence = new ReadOnlySequence<byte>(buffer, start, end - start);
-            var parsed = parser.TryRead(ref sequence, out var evt);
-            start = end - (int)sequence.Length;
+            // Released while idle: nothing to parse until data arrives, and no parser made before then.
+            var parsed = false;
+            XmppStreamEvent evt = default;
+            if (parser is not null || start < end)
+            {
+                var sequence = new ReadOnlySequence<byte>(buffer, start, end - start);
+                parsed = Parser.TryRead(ref sequence, out evt);
+                start = end - (int)sequence.Length;
+            }
+
             if (parsed)
             {
                 switch (evt.Kind)
@@ -205,9 +258,34 @@ internal sealed class XmppConnection : IAsyncDisposable
 
     public void Consume(int count) => start += count;
 
+    /// <summary>
+    /// Gives the receive buffer back to the pool and drops the XML parser (a few KB with its string cache) when nothing
+    /// is left unread, so an idle connection holds neither: the next <see cref="FillAsync"/> waits for data before
+    /// renting a buffer, and the next <see cref="ReadElementAsync"/> gets a new parser for the open stream.
+    /// </summary>
+    public void ReleaseIdleMemory()
+    {
+        if (start == end && buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            buffer = [];
+            start = end = 0;
+            parser = null;
+        }
+    }
+
     /// <summary>Reads more bytes after <see cref="Unread"/>, compacting or growing the buffer first; 0 means the server closed.</summary>
     public async ValueTask<int> FillAsync(CancellationToken ct)
     {
+        if (buffer.Length == 0)
+        {
+            // Released while idle: a zero-byte read waits for data without holding a buffer (Kestrel does the same).
+#pragma warning disable CA2022 // A zero-byte read returns 0 once data is there: it reads nothing on purpose.
+            await stream.ReadAsync(Memory<byte>.Empty, ct);
+#pragma warning restore CA2022
+            buffer = ArrayPool<byte>.Shared.Rent(InitialBuffer);
+        }
+
         if (start == end)
         {
             start = end = 0;
@@ -258,6 +336,18 @@ internal sealed class XmppConnection : IAsyncDisposable
         }
     }
 
+    private XmppStreamParser Parser => parser ??= Resumed();
+
+    /// <summary>A parser in the middle of an open stream: a released one saw the server's header, this one is fed one like it.</summary>
+    private static XmppStreamParser Resumed()
+    {
+        var resumed = new XmppStreamParser(Limits);
+        var header = new ReadOnlySequence<byte>(Encoding.UTF8.GetBytes($"<stream:stream xmlns='{Client}' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>"));
+        return resumed.TryRead(ref header, out var opened) && opened.Kind == XmppStreamEventKind.StreamOpen
+            ? resumed
+            : throw new InvalidOperationException("the parser did not take the stream header");
+    }
+
     private async Task<Element> OpenStreamAsync(CancellationToken ct)
     {
         await SendAsync($"<?xml version='1.0'?><stream:stream to='{Escape(domain)}' version='1.0' xml:lang='en' xmlns='{Client}' xmlns:stream='http://etherx.jabber.org/streams'>", ct);
@@ -282,7 +372,7 @@ internal sealed class XmppConnection : IAsyncDisposable
         stream = tls;
         Encrypted = true;
         start = end = 0;
-        parser.Reset();
+        Parser.Reset();
         return await OpenStreamAsync(ct);
     }
 
@@ -294,12 +384,26 @@ internal sealed class XmppConnection : IAsyncDisposable
             return false;
         }
 
-        var name = sasl == SaslChoice.Plain ? "PLAIN" : "SCRAM-SHA-1";
-        return tls == TlsChoice.StartTls || starttls.Child("required", "urn:ietf:params:xml:ns:xmpp-tls") is not null || !Mechanisms(features).Contains(name);
+        return tls == TlsChoice.StartTls || starttls.Child("required", "urn:ietf:params:xml:ns:xmpp-tls") is not null || !Offers(features, XmppAccess.SaslName(sasl));
     }
 
-    private static HashSet<string> Mechanisms(Element features) =>
-        features.Child("mechanisms", "urn:ietf:params:xml:ns:xmpp-sasl")?.Elements("mechanism").Select(m => m.Text).ToHashSet(StringComparer.Ordinal) ?? [];
+    private static bool Offers(Element features, string mechanism)
+    {
+        if (features.Child("mechanisms", "urn:ietf:params:xml:ns:xmpp-sasl") is not { } mechanisms)
+        {
+            return false;
+        }
+
+        foreach (var offered in mechanisms.Elements("mechanism"))
+        {
+            if (offered.Text == mechanism)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     private static void ExpectSuccess(Element answer, string username)
     {
