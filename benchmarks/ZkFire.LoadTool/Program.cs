@@ -64,6 +64,17 @@ if (args is ["xmpp-crash", ..])
     });
 }
 
+if (args is ["xmpp-presence", ..])
+{
+    return await RunXmppAsync(() => PresenceOptions.Parse(args), PresenceOptions.Usage, async options =>
+    {
+        var result = await new PresenceRunner(options).RunAsync(interrupt.Token);
+        Console.Write(XmppReport.Text(result));
+        Console.WriteLine(XmppReport.Json(result));
+        return result.MeasuredDelivered > 0 ? 0 : 1;
+    });
+}
+
 LoadOptions options;
 try
 {
@@ -71,7 +82,7 @@ try
 }
 catch (ArgumentException e)
 {
-    await Console.Error.WriteLineAsync($"{e.Message}\n\n{LoadOptions.Usage}\n{FailoverOptions.Usage}\n{MessagingOptions.Usage}\n{CrashOptions.Usage}");
+    await Console.Error.WriteLineAsync($"{e.Message}\n\n{LoadOptions.Usage}\n{FailoverOptions.Usage}\n{MessagingOptions.Usage}\n{CrashOptions.Usage}\n{PresenceOptions.Usage}");
     return 2;
 }
 

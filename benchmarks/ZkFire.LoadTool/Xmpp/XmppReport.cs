@@ -6,7 +6,7 @@ using HdrHistogram;
 namespace ZkFire.LoadTool.Xmpp;
 
 /// <summary>The text reports and one-line JSON summaries of the XMPP workloads.</summary>
-internal static class XmppReport
+internal static partial class XmppReport
 {
     private static readonly CultureInfo C = CultureInfo.InvariantCulture;
 
