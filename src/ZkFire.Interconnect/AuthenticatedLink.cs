@@ -150,11 +150,11 @@ public sealed class AuthenticatedLink<T> : IAsyncDisposable
         {
             try
             {
-                await channel.CloseAsync();
+                await channel.CloseAsync().WaitAsync(LinkEndpoint.CloseBound);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                // Closed meanwhile, or closing failed: either way the link is gone.
+                // Closed meanwhile, closing failed, or the loop never ran the close: either way the link is gone.
             }
         }
 

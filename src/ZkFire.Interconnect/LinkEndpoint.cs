@@ -21,6 +21,9 @@ public sealed class LinkEndpoint : IAsyncDisposable
     private static readonly TimeSpan ShutdownQuietPeriod = TimeSpan.FromMilliseconds(10);
     private static readonly TimeSpan ShutdownTimeout = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>How long a dispose waits for DotNetty to close a channel or stop its loops.</summary>
+    public static readonly TimeSpan CloseBound = TimeSpan.FromSeconds(5);
+
     private readonly ILogger logger;
     private readonly MultithreadEventLoopGroup group = new(1);
     private readonly ConcurrentDictionary<IChannel, bool> channels = new();
@@ -134,12 +137,14 @@ public sealed class LinkEndpoint : IAsyncDisposable
             return;
         }
 
+        // Every wait is bounded: a close or a shutdown that DotNetty never completes (a loop already stopping) must
+        // not hang the member's or node's own shutdown.
         foreach (var channel in channels.Keys)
         {
-            await channel.CloseAsync().ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await channel.CloseAsync().WaitAsync(CloseBound).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
-        await group.ShutdownGracefullyAsync(ShutdownQuietPeriod, ShutdownTimeout).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await group.ShutdownGracefullyAsync(ShutdownQuietPeriod, ShutdownTimeout).WaitAsync(CloseBound).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
     /// <summary>The addresses of <paramref name="host"/> (an address literal stands for itself), IPv4-mapped ones mapped.</summary>

@@ -16,7 +16,8 @@ internal sealed class StringCache
 
     private static readonly Entry[] WellKnown = BuildWellKnown();
 
-    private readonly Entry[] _recent = new Entry[RecentSize];
+    // Made at the first name missing from the well-known table: most streams never need it.
+    private Entry[]? _recent;
 
     /// <summary>Returns the string for <paramref name="utf8"/>, refusing invalid UTF-8; <paramref name="remember"/>
     /// keeps it for the next lookup (for names and namespace URIs, whose variety is small).</summary>
@@ -42,7 +43,7 @@ internal sealed class StringCache
             return Decode(utf8);
         }
 
-        ref var slot = ref _recent[hash & (RecentSize - 1)];
+        ref var slot = ref (_recent ??= new Entry[RecentSize])[hash & (RecentSize - 1)];
         if (slot.Utf8 is { } recent && utf8.SequenceEqual(recent))
         {
             return slot.Value;
@@ -105,9 +106,11 @@ internal sealed class StringCache
         "ping", "text", "origin-id", "stanza-id", "store", "no-store", "no-copy", "private", "identity", "feature",
         "nick", "fin", "set", "first", "last", "count", "before", "after", "max", "field", "value", "register",
         "ver", "csi", "carbons",
+        // Prefixed names, which clients use for the stream's own elements.
+        "stream:stream", "stream:features", "stream:error",
         // Attribute names.
         "to", "from", "id", "type", "xmlns", "xml:lang", "version", "node", "hash", "name", "subscription", "ask",
-        "code", "by", "stamp", "h", "var", "category", "label", "xmlns:stream", "xmlns:db", "previd", "location",
+        "code", "by", "stamp", "h", "var", "category", "label", "xmlns:stream", "xmlns:db", "xmlns:xml", "previd", "location",
         // Attribute values.
         "chat", "groupchat", "normal", "headline", "get", "available", "unavailable", "subscribe",
         "subscribed", "unsubscribe", "unsubscribed", "probe", "away", "xa", "dnd", "1.0", "en", "none", "both",

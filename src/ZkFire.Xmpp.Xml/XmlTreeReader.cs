@@ -16,9 +16,10 @@ internal sealed class XmlTreeReader
 
     private readonly XmlLimits _limits;
     private readonly StringCache _strings = new();
-    private readonly char[] _nameChars;
-    private readonly RawAttribute[] _attributes;
     private int _attributeCount;
+
+    // The working arrays of the current read; see Scratch.
+    private Scratch _s = null!;
 
     // Prefix bindings in scope, innermost last: the stream header's, then those of the open elements.
     private readonly List<(string Prefix, string Uri)> _scope = [];
@@ -26,24 +27,7 @@ internal sealed class XmlTreeReader
     private string _streamDefault = string.Empty;
     private byte[] _headerName = [];
 
-    // The open elements of the stanza being read, by depth.
-    private readonly Element[] _open;
-    private readonly int[] _openNameStart;
-    private readonly int[] _openNameLength;
-    private readonly int[] _openScope;
-    private readonly string[] _openDefault;
-
-    public XmlTreeReader(XmlLimits limits)
-    {
-        _limits = limits;
-        _nameChars = new char[limits.MaxNameBytes];
-        _attributes = new RawAttribute[limits.MaxAttributes];
-        _open = new Element[limits.MaxDepth];
-        _openNameStart = new int[limits.MaxDepth];
-        _openNameLength = new int[limits.MaxDepth];
-        _openScope = new int[limits.MaxDepth];
-        _openDefault = new string[limits.MaxDepth];
-    }
+    public XmlTreeReader(XmlLimits limits) => _limits = limits;
 
     private enum CharDataKind
     {
@@ -98,6 +82,7 @@ internal sealed class XmlTreeReader
     /// <returns>The header; <paramref name="contentNamespace"/> is its default namespace, if it declares one.</returns>
     public Element ReadHeader(ReadOnlySpan<byte> data, out bool empty, out string? contentNamespace)
     {
+        _s = Scratch.ForThisThread(_limits);
         ResetStream();
         int pos = 0;
         var header = ReadStartTag(data, ref pos, string.Empty, out empty, out string defaultNs, out int nameLength);
@@ -122,6 +107,7 @@ internal sealed class XmlTreeReader
     /// <summary>Checks the end tag closing the stream against the header's name.</summary>
     public void ReadStreamEnd(ReadOnlySpan<byte> data)
     {
+        _s = Scratch.ForThisThread(_limits);
         int pos = 0;
         ReadEndTag(data, ref pos, _headerName);
         EnsureConsumed(data, pos);
@@ -130,6 +116,7 @@ internal sealed class XmlTreeReader
     /// <summary>Reads one complete top-level element.</summary>
     public Element ReadElement(ReadOnlySpan<byte> data)
     {
+        _s = Scratch.ForThisThread(_limits);
         if (_scope.Count > _streamScope)
         {
             _scope.RemoveRange(_streamScope, _scope.Count - _streamScope);
@@ -179,7 +166,7 @@ internal sealed class XmlTreeReader
                     continue;
                 }
 
-                var parent = _open[depth - 1];
+                var parent = _s.Open[depth - 1];
                 if (text.Length > 0)
                 {
                     AppendCharData(run, ref text, CharDataKind.Text);
@@ -194,8 +181,8 @@ internal sealed class XmlTreeReader
                 if (next == '/')
                 {
                     depth--;
-                    ReadEndTag(data, ref pos, data.Slice(_openNameStart[depth], _openNameLength[depth]));
-                    _scope.RemoveRange(_openScope[depth], _scope.Count - _openScope[depth]);
+                    ReadEndTag(data, ref pos, data.Slice(_s.OpenNameStart[depth], _s.OpenNameLength[depth]));
+                    _scope.RemoveRange(_s.OpenScope[depth], _scope.Count - _s.OpenScope[depth]);
                 }
                 else if (next == '?')
                 {
@@ -241,11 +228,11 @@ internal sealed class XmlTreeReader
 
         int nameStart = pos + 1;
         int scopeMark = _scope.Count;
-        string parentDefault = depth == 0 ? _streamDefault : _openDefault[depth - 1];
+        string parentDefault = depth == 0 ? _streamDefault : _s.OpenDefault[depth - 1];
         var element = ReadStartTag(data, ref pos, parentDefault, out bool empty, out string defaultNs, out int nameLength);
         if (depth > 0)
         {
-            _open[depth - 1].Add(element);
+            _s.Open[depth - 1].Add(element);
         }
 
         if (empty)
@@ -254,11 +241,11 @@ internal sealed class XmlTreeReader
             return element;
         }
 
-        _open[depth] = element;
-        _openNameStart[depth] = nameStart;
-        _openNameLength[depth] = nameLength;
-        _openScope[depth] = scopeMark;
-        _openDefault[depth] = defaultNs;
+        _s.Open[depth] = element;
+        _s.OpenNameStart[depth] = nameStart;
+        _s.OpenNameLength[depth] = nameLength;
+        _s.OpenScope[depth] = scopeMark;
+        _s.OpenDefault[depth] = defaultNs;
         depth++;
         return element;
     }
@@ -278,7 +265,7 @@ internal sealed class XmlTreeReader
         return new Element(local, ns, BuildAttributes());
     }
 
-    /// <summary>Reads the attributes into <see cref="_attributes"/>; returns whether the tag was an empty-element tag.</summary>
+    /// <summary>Reads the attributes into <see cref="_s.Attributes"/>; returns whether the tag was an empty-element tag.</summary>
     private bool ReadAttributes(ReadOnlySpan<byte> data, ref int pos)
     {
         _attributeCount = 0;
@@ -309,9 +296,9 @@ internal sealed class XmlTreeReader
                 ThrowHelper.NotWellFormed("Attributes must be preceded by whitespace.");
             }
 
-            if (_attributeCount == _attributes.Length)
+            if (_attributeCount == _limits.MaxAttributes)
             {
-                ThrowHelper.PolicyViolation($"More than {_attributes.Length} attributes on an element.");
+                ThrowHelper.PolicyViolation($"More than {_limits.MaxAttributes} attributes on an element.");
             }
 
             var qname = ReadQName(data, ref pos, out int colon);
@@ -324,13 +311,13 @@ internal sealed class XmlTreeReader
             string value = ReadAttributeValue(data, ref pos, remember: declaration);
             for (int i = 0; i < _attributeCount; i++)
             {
-                if (_attributes[i].Name == name)
+                if (_s.Attributes[i].Name == name)
                 {
                     ThrowHelper.NotWellFormed($"Duplicate attribute '{name}'.");
                 }
             }
 
-            _attributes[_attributeCount++] = new RawAttribute(name, prefix, value, declaration);
+            _s.Attributes[_attributeCount++] = new RawAttribute(name, prefix, value, declaration);
         }
     }
 
@@ -364,7 +351,7 @@ internal sealed class XmlTreeReader
         string defaultNs = parentDefault;
         for (int i = 0; i < _attributeCount; i++)
         {
-            ref var a = ref _attributes[i];
+            ref var a = ref _s.Attributes[i];
             if (!a.IsDeclaration)
             {
                 continue;
@@ -421,7 +408,7 @@ internal sealed class XmlTreeReader
         bool prefixed = false;
         for (int i = 0; i < _attributeCount; i++)
         {
-            ref var a = ref _attributes[i];
+            ref var a = ref _s.Attributes[i];
             if (a.IsDeclaration)
             {
                 continue;
@@ -447,11 +434,11 @@ internal sealed class XmlTreeReader
     // Namespaces in XML forbids two attributes with the same namespace and local name under different prefixes.
     private void CheckUniqueExpandedName(int index)
     {
-        ref var a = ref _attributes[index];
+        ref var a = ref _s.Attributes[index];
         var local = a.LocalName;
         for (int i = 0; i < index; i++)
         {
-            ref var other = ref _attributes[i];
+            ref var other = ref _s.Attributes[i];
             if (other.Uri == a.Uri && other.Uri is not null && other.LocalName.SequenceEqual(local))
             {
                 ThrowHelper.NotWellFormed($"Attribute '{a.Name}' duplicates '{other.Name}'.");
@@ -461,11 +448,11 @@ internal sealed class XmlTreeReader
 
     private void AddPrefixDeclarations(List<XmlAttribute> list)
     {
-        Span<byte> declaration = stackalloc byte[6 + _nameChars.Length];
+        Span<byte> declaration = stackalloc byte[6 + _limits.MaxNameBytes];
         "xmlns:"u8.CopyTo(declaration);
         for (int i = 0; i < _attributeCount; i++)
         {
-            ref var a = ref _attributes[i];
+            ref var a = ref _s.Attributes[i];
             if (a.Uri is null)
             {
                 continue;
@@ -494,9 +481,9 @@ internal sealed class XmlTreeReader
             ThrowHelper.NotWellFormed("Expected a name.");
         }
 
-        if (length > _nameChars.Length)
+        if (length > _limits.MaxNameBytes)
         {
-            ThrowHelper.PolicyViolation($"Name longer than {_nameChars.Length} bytes.");
+            ThrowHelper.PolicyViolation($"Name longer than {_limits.MaxNameBytes} bytes.");
         }
 
         var name = data.Slice(pos, length);
@@ -507,12 +494,12 @@ internal sealed class XmlTreeReader
             return name;
         }
 
-        if (Utf8.ToUtf16(name, _nameChars, out _, out int written, replaceInvalidSequences: false) != OperationStatus.Done)
+        if (Utf8.ToUtf16(name, _s.NameChars, out _, out int written, replaceInvalidSequences: false) != OperationStatus.Done)
         {
             ThrowHelper.InvalidUtf8();
         }
 
-        XmlChars.ValidateQName(_nameChars.AsSpan(0, written));
+        XmlChars.ValidateQName(_s.NameChars.AsSpan(0, written));
         colon = name.IndexOf((byte)':');
         return name;
     }
@@ -819,6 +806,56 @@ internal sealed class XmlTreeReader
         }
 
         pos++;
+    }
+
+    /// <summary>
+    /// The working arrays of one read. A read runs synchronously from its entry point to its return, so the readers
+    /// on one thread take turns with one set: an idle connection's parser holds none of them, which matters with
+    /// a hundred thousand mostly idle streams. Every entry point fetches the set again, as a stream's next read may
+    /// run on another thread.
+    /// </summary>
+    private sealed class Scratch
+    {
+        [ThreadStatic]
+        private static Scratch? current;
+
+        private Scratch(XmlLimits limits)
+        {
+            NameChars = new char[limits.MaxNameBytes];
+            Attributes = new RawAttribute[limits.MaxAttributes];
+            Open = new Element[limits.MaxDepth];
+            OpenNameStart = new int[limits.MaxDepth];
+            OpenNameLength = new int[limits.MaxDepth];
+            OpenScope = new int[limits.MaxDepth];
+            OpenDefault = new string[limits.MaxDepth];
+        }
+
+        public char[] NameChars { get; }
+
+        public RawAttribute[] Attributes { get; }
+
+        // The open elements of the stanza being read, by depth.
+        public Element[] Open { get; }
+
+        public int[] OpenNameStart { get; }
+
+        public int[] OpenNameLength { get; }
+
+        public int[] OpenScope { get; }
+
+        public string[] OpenDefault { get; }
+
+        public static Scratch ForThisThread(XmlLimits limits)
+        {
+            var scratch = current;
+            if (scratch is null || scratch.NameChars.Length < limits.MaxNameBytes
+                || scratch.Attributes.Length < limits.MaxAttributes || scratch.Open.Length < limits.MaxDepth)
+            {
+                scratch = current = new Scratch(limits);
+            }
+
+            return scratch;
+        }
     }
 
     private struct RawAttribute(string name, string? prefix, string value, bool isDeclaration)

@@ -10,7 +10,10 @@ namespace ZkFire.Xmpp.Sessions;
 public sealed class ClientSession : IResource
 {
     private readonly IStanzaSink sink;
-    private readonly HashSet<Jid> directedPresence = [];
+    private readonly Lock directedLock = new();
+
+    // Made at the first directed presence: most sessions never send one.
+    private HashSet<Jid>? directedPresence;
     private volatile Element? presence;
     private volatile bool interestedInRoster;
 
@@ -61,25 +64,25 @@ public sealed class ClientSession : IResource
     /// <summary>Remembers a directed presence so that going offline reaches that entity too (RFC 6121 §4.6.3).</summary>
     internal void TrackDirectedPresence(Jid to, bool available)
     {
-        lock (directedPresence)
+        lock (directedLock)
         {
             if (available)
             {
-                directedPresence.Add(to);
+                (directedPresence ??= []).Add(to);
             }
             else
             {
-                directedPresence.Remove(to);
+                directedPresence?.Remove(to);
             }
         }
     }
 
     internal Jid[] TakeDirectedPresence()
     {
-        lock (directedPresence)
+        lock (directedLock)
         {
-            var targets = directedPresence.ToArray();
-            directedPresence.Clear();
+            var targets = directedPresence?.ToArray() ?? [];
+            directedPresence = null;
             return targets;
         }
     }

@@ -322,13 +322,14 @@ internal sealed partial class C2sConnection
             return;
         }
 
+        // The result goes into the outbox first: stanzas routed here once the bind is visible must follow it.
+        Send(Stanzas.Result(iq, new Element("bind", Namespaces.Bind).Add(new Element("jid", Namespaces.Bind).AddText(full.ToString()))));
         var bound = new ClientSession(full, this);
         await context.Router.BindAsync(bound, cancellationToken);
 
         session = bound;
-        sendLoop = Task.Run(SendLoopAsync, CancellationToken.None);
         LogBound(logger, full, RemoteAddress);
-        Send(Stanzas.Result(iq, new Element("bind", Namespaces.Bind).Add(new Element("jid", Namespaces.Bind).AddText(full.ToString()))));
+        StartSending();
     }
 
     private async ValueTask HandleStanzaAsync(ClientSession bound, Element stanza, CancellationToken cancellationToken)

@@ -5,7 +5,6 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Text;
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using ZkFire.Xmpp.Addressing;
 using ZkFire.Xmpp.Routing;
@@ -16,22 +15,25 @@ namespace ZkFire.Xmpp.Streams;
 
 /// <summary>
 /// One client connection (RFC 6120): a read loop that parses and handles the stream, and once a resource is
-/// bound, a send loop that drains the queue other sessions write into, so that a slow reader never blocks a sender.
+/// bound, an outbox that other sessions write into and a thread-pool work item drains, so that a slow reader never
+/// blocks a sender. An idle connection holds no buffer: reads wait for data before renting one, and the drain
+/// runs only while the outbox has something.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "RunAsync owns the connection's lifetime and disposes them when it ends.")]
-internal sealed partial class C2sConnection : IStanzaSink
+internal sealed partial class C2sConnection : IStanzaSink, IThreadPoolWorkItem
 {
     private readonly C2sContext context;
     private readonly Socket socket;
     private readonly bool directTls;
     private readonly XmppStreamParser parser;
     private readonly CancellationTokenSource closing = new();
-    private readonly Channel<object> outbox = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Queue<object> outbox = new();
     private readonly ILogger logger;
     private Stream stream;
     private PipeReader reader = null!;
     private PipeWriter writer = null!;
-    private Task? sendLoop;
+    private OutboxState outboxState;
+    private TaskCompletionSource? drained;
     private int queued;
     private long lastReceived = Environment.TickCount64;
     private long pingSent;
@@ -153,12 +155,52 @@ internal sealed partial class C2sConnection : IStanzaSink
             return;
         }
 
-        outbox.Writer.TryWrite(item);
+        lock (outbox)
+        {
+            if (outboxState == OutboxState.Closed)
+            {
+                return;
+            }
+
+            outbox.Enqueue(item);
+            if (outboxState != OutboxState.Idle)
+            {
+                return;
+            }
+
+            outboxState = OutboxState.Draining;
+        }
+
+        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
     }
+
+    /// <summary>Lets the outbox be drained: stanzas routed here before the bind's result was sent wait until now.</summary>
+    private void StartSending()
+    {
+        lock (outbox)
+        {
+            if (outboxState != OutboxState.Held)
+            {
+                return;
+            }
+
+            if (outbox.Count == 0)
+            {
+                outboxState = OutboxState.Idle;
+                return;
+            }
+
+            outboxState = OutboxState.Draining;
+        }
+
+        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+    }
+
+    void IThreadPoolWorkItem.Execute() => _ = DrainAsync();
 
     private void OpenPipes()
     {
-        reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true));
+        reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true, useZeroByteReads: true));
         writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
     }
 
@@ -206,17 +248,29 @@ internal sealed partial class C2sConnection : IStanzaSink
         }
     }
 
-    private async Task SendLoopAsync()
+    /// <summary>Writes what the outbox holds, flushes, and repeats until it is empty; one drain runs at a time.</summary>
+    private async Task DrainAsync()
     {
-        var items = outbox.Reader;
         try
         {
-            while (await items.WaitToReadAsync())
+            while (true)
             {
-                while (items.TryRead(out var item))
+                lock (outbox)
                 {
-                    Interlocked.Decrement(ref queued);
-                    Write(item);
+                    if (!outbox.TryDequeue(out var item))
+                    {
+                        // A burst may have grown the queue; an idle connection should not keep its array.
+                        outbox.TrimExcess();
+                        SetDrained(outboxState == OutboxState.Closed ? OutboxState.Closed : OutboxState.Idle);
+                        return;
+                    }
+
+                    do
+                    {
+                        Interlocked.Decrement(ref queued);
+                        Write(item);
+                    }
+                    while (outbox.TryDequeue(out item));
                 }
 
                 if ((await writer.FlushAsync()).IsCompleted)
@@ -229,6 +283,19 @@ internal sealed partial class C2sConnection : IStanzaSink
         {
             Close("connection-timeout", null);
         }
+
+        lock (outbox)
+        {
+            outbox.Clear();
+            SetDrained(OutboxState.Closed);
+        }
+    }
+
+    private void SetDrained(OutboxState state)
+    {
+        outboxState = state;
+        drained?.TrySetResult();
+        drained = null;
     }
 
     private void Write(object item)
@@ -296,14 +363,23 @@ internal sealed partial class C2sConnection : IStanzaSink
         }
     }
 
+    /// <summary>Refuses further stanzas and waits (a bounded time) until those already queued are written.</summary>
     private async Task StopSendLoopAsync()
     {
-        outbox.Writer.TryComplete();
-        if (sendLoop is { } loop)
+        Task wait;
+        lock (outbox)
         {
-            await loop.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            sendLoop = null;
+            if (outboxState != OutboxState.Draining)
+            {
+                outboxState = OutboxState.Closed;
+                return;
+            }
+
+            outboxState = OutboxState.Closed;
+            wait = (drained ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
         }
+
+        await wait.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
     private async Task CleanupAsync()
@@ -332,6 +408,15 @@ internal sealed partial class C2sConnection : IStanzaSink
     {
         Continue,
         StartTls,
+        Closed,
+    }
+
+    private enum OutboxState
+    {
+        /// <summary>Before the bind: stanzas wait in the outbox.</summary>
+        Held,
+        Idle,
+        Draining,
         Closed,
     }
 

@@ -14,9 +14,9 @@ internal sealed class ConnectionTracker : IAsyncDisposable
 
     public void Run(C2sConnection connection, CancellationToken stopping)
     {
-        var task = Task.Run(() => connection.RunAsync(stopping), CancellationToken.None);
-        connections[connection] = task;
-        task.ContinueWith(_ => connections.TryRemove(connection, out Task? _), TaskScheduler.Default);
+        // The entry exists before the run starts, so a run that ends at once still finds it to remove.
+        connections[connection] = Task.CompletedTask;
+        connections.TryUpdate(connection, RunTrackedAsync(connection, stopping), Task.CompletedTask);
     }
 
     /// <summary>Ends every live stream with <paramref name="condition"/>.</summary>
@@ -37,6 +37,20 @@ internal sealed class ConnectionTracker : IAsyncDisposable
         await stop.CancelAsync();
         await sweeper.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         stop.Dispose();
+    }
+
+    private async Task RunTrackedAsync(C2sConnection connection, CancellationToken stopping)
+    {
+        // Off the accept loop at once; one state machine per connection instead of a Task.Run and a continuation.
+        await Task.Yield();
+        try
+        {
+            await connection.RunAsync(stopping);
+        }
+        finally
+        {
+            connections.TryRemove(connection, out _);
+        }
     }
 
     private async Task SweepAsync(CancellationToken cancellationToken)

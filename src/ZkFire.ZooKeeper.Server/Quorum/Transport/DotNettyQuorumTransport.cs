@@ -159,7 +159,7 @@ internal sealed partial class DotNettyQuorumTransport : IQuorumTransport
         }
 
         await stopping.CancelAsync();
-        await Task.WhenAll(outboxes.Values.Select(o => o.Completion)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await Task.WhenAll(outboxes.Values.Select(o => o.Completion)).WaitAsync(LinkEndpoint.CloseBound).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         if (endpoint is not null)
         {
             await endpoint.DisposeAsync();

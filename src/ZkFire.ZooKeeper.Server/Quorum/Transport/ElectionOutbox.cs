@@ -118,7 +118,7 @@ internal sealed partial class ElectionOutbox
         {
             if (channel is not null)
             {
-                await channel.CloseAsync().ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                await channel.CloseAsync().WaitAsync(LinkEndpoint.CloseBound).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }
     }

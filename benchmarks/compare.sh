@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# The one comparison command (issue 6): ZkFire against Prosody and ejabberd for XMPP, and against Apache ZooKeeper
+# 3.8 standalone and as a 3-member ensemble, all started here on loopback, measured side by side in this run
+# (servers take turns inside every repetition), REPS repetitions, medians. Writes the section between the
+# "compare.sh" markers at the top of benchmarks/RESULTS.md (older, hand-written sections below it are kept).
+#   benchmarks/compare.sh                       # everything, about 45 minutes on a 2-core machine
+#   PARTS="xmpp" XMPP_WORKLOADS="messaging login" REPS=1 benchmarks/compare.sh    # a quick look
+# Knobs (environment): PARTS ("xmpp zk zk-ensemble"), XMPP_WORKLOADS ("messaging login presence idle scale"),
+#   SERVERS ("zkfire prosody ejabberd"), REPS (3), PAIRS (10), WINDOW (32), DURATION (5s), WARMUP (2s),
+#   LOGIN_ACCOUNTS (1000), LOGIN_CONCURRENCY (100), PRESENCE_USERS (200), PRESENCE_CONTACTS (10),
+#   IDLE_SESSIONS (10000), IDLE_ACCOUNTS (1000), SCALE_SESSIONS (100000, capped by the fd limit), TLS (auto),
+#   RESULTS_MD (benchmarks/RESULTS.md; empty: print only), OUT (a directory that keeps the logs and raw results).
+# Needs (installed by the peer scripts or .ci/run's packages): prosody, ejabberd, zookeeper, java, python3, jq.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PARTS=${PARTS:-"xmpp zk zk-ensemble"}
+XMPP_WORKLOADS=${XMPP_WORKLOADS:-"messaging login presence idle scale"}
+SERVERS=${SERVERS:-"zkfire prosody ejabberd"}
+REPS=${REPS:-3}
+PAIRS=${PAIRS:-10}
+WINDOW=${WINDOW:-32}
+DURATION=${DURATION:-5s}
+WARMUP=${WARMUP:-2s}
+LOGIN_ACCOUNTS=${LOGIN_ACCOUNTS:-1000}
+LOGIN_CONCURRENCY=${LOGIN_CONCURRENCY:-100}
+PRESENCE_USERS=${PRESENCE_USERS:-200}
+PRESENCE_CONTACTS=${PRESENCE_CONTACTS:-10}
+IDLE_SESSIONS=${IDLE_SESSIONS:-10000}
+IDLE_ACCOUNTS=${IDLE_ACCOUNTS:-1000}
+SCALE_SESSIONS=${SCALE_SESSIONS:-100000}
+TLS=${TLS:-auto}
+RESULTS_MD=${RESULTS_MD-$ROOT/benchmarks/RESULTS.md}
+OUT=${OUT:-}
+COMMAND_LINE="$(for v in PARTS XMPP_WORKLOADS SERVERS REPS PAIRS WINDOW DURATION WARMUP LOGIN_ACCOUNTS LOGIN_CONCURRENCY \
+  PRESENCE_USERS PRESENCE_CONTACTS IDLE_SESSIONS IDLE_ACCOUNTS SCALE_SESSIONS TLS; do printf '%s=%q ' "$v" "${!v}"; done)benchmarks/compare.sh"
+
+# The ZooKeeper parts use their own scripts; these knobs only feed the XMPP side.
+SESSIONS=1 OUTSTANDING=1 PAYLOAD=1 READ_RATIO=1 OUTLIER_SPREAD=1.5
+WORK=$(mktemp -d /tmp/zkfire-compare-XXXXXX)
+source "$ROOT/benchmarks/zk-bench-lib.sh"
+RESULTS=$WORK/results.jsonl
+: >"$RESULTS"
+
+declare -A PORT PID
+cleanup() {
+  for s in $SERVERS; do stop_server "$s"; done
+  wait 2>/dev/null || true
+  if [[ -n $OUT ]]; then mkdir -p "$OUT" && cp -r "$WORK"/. "$OUT"/; fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+echo "building (Release)..." >&2
+dotnet build -c Release "$ROOT/src/ZkFire.Host" -v q -nologo >/dev/null
+dotnet build -c Release "$ROOT/benchmarks/ZkFire.LoadTool" -v q -nologo >/dev/null
+
+# --- XMPP servers: one node each, same domain, open in-band registration, hashed passwords, STARTTLS offered and not
+# required on loopback. Accounts persist in each server's directory across restarts within this run.
+start_server() {  # name
+  local s=$1
+  PORT[$s]=${PORT[$s]:-$(free_port)}
+  case $s in
+  zkfire)
+    mkdir -p "$WORK/zkfire/data"
+    cat >"$WORK/zkfire/cluster.xml" <<XML
+<?xml version="1.0" encoding="UTF-8"?>
+<jive>
+  <xmpp>
+    <domain>localhost</domain>
+    <listen>127.0.0.1</listen>
+    <c2sPort>${PORT[$s]}</c2sPort>
+    <directTlsPort>$(free_port)</directTlsPort>
+    <dataDir>$WORK/zkfire/data</dataDir>
+    <tls><allowPlaintextOnLoopback>true</allowPlaintextOnLoopback></tls>
+    <registration>open</registration>
+  </xmpp>
+</jive>
+XML
+    dotnet "$ZKFIRE_DLL" run --config "$WORK/zkfire/cluster.xml" >>"$WORK/zkfire/node.log" 2>&1 &
+    PID[$s]=$!
+    wait_port "${PORT[$s]}" "${PID[$s]}" "$WORK/zkfire/node.log"
+    ;;
+  prosody) PID[$s]=$("$ROOT/benchmarks/peers/prosody.sh" start "$WORK/prosody" "${PORT[$s]}") ;;
+  ejabberd) PID[$s]=$("$ROOT/benchmarks/peers/ejabberd.sh" start "$WORK/ejabberd" "${PORT[$s]}") ;;
+  *) echo "unknown server $s" >&2; exit 2 ;;
+  esac
+  echo "  $s pid ${PID[$s]} on 127.0.0.1:${PORT[$s]}" >&2
+}
+
+stop_server() {  # name
+  local s=$1
+  [[ -n ${PID[$s]:-} ]] || return 0
+  case $s in
+  zkfire) stop_pid "${PID[$s]}" ;;
+  prosody) "$ROOT/benchmarks/peers/prosody.sh" stop "$WORK/prosody" || true ;;
+  ejabberd) "$ROOT/benchmarks/peers/ejabberd.sh" stop "$WORK/ejabberd" || true ;;
+  esac
+  PID[$s]=""
+}
+
+# One load-tool run; its JSON summary (last line) goes to $RESULTS with the server and workload added.
+xmpp_run() {  # server workload load-tool-arguments...
+  local s=$1 w=$2 line
+  shift 2
+  line=$(timeout 900 dotnet "$LOAD_DLL" "$@" --label "$s" 2> >(grep -v '^ *[0-9]*s ' | sed "s/^/  [$s $w] /" >&2) \
+    | tee >(grep -v '^{' | sed "s/^/  /" >&2) | grep '^{' | tail -n 1 || true)
+  if [[ -z $line ]]; then
+    echo "  [$s $w] run failed" >&2
+    line='{"failed":true}'
+  fi
+  jq -c --arg s "$s" --arg w "$w" '. + {server: $s, workload: $w}' <<<"$line" >>"$RESULTS"
+}
+
+# Servers take turns in a different order each repetition, so no server always runs on a machine warmed by another.
+rotation() {  # rep
+  local -a all=($SERVERS)
+  local n=${#all[@]} i
+  for ((i = 0; i < n; i++)); do printf '%s ' "${all[$(((i + $1) % n))]}"; done
+}
+
+COMMON=(--domain localhost --tls "$TLS" --register --user-prefix cmp)
+
+xmpp_workload() {  # rep workload server
+  local rep=$1 w=$2 s=$3 ep="127.0.0.1:${PORT[$3]}"
+  case $w in
+  messaging)
+    xmpp_run "$s" "$w" xmpp-messaging --sender-endpoint "$ep" --receiver-endpoint "$ep" --pairs "$PAIRS" \
+      --window "$WINDOW" --duration "$DURATION" --warmup "$WARMUP" --setup-timeout 600s "${COMMON[@]}" ;;
+  login)
+    xmpp_run "$s" "$w" xmpp-login --endpoint "$ep" --accounts "$LOGIN_ACCOUNTS" --concurrency "$LOGIN_CONCURRENCY" \
+      --rounds 1 --setup-timeout 900s "${COMMON[@]}" ;;
+  presence)
+    xmpp_run "$s" "$w" xmpp-presence --endpoint "$ep" --users "$PRESENCE_USERS" --contacts "$PRESENCE_CONTACTS" \
+      --duration "$DURATION" --warmup "$WARMUP" --setup-timeout 900s "${COMMON[@]}" ;;
+  esac
+}
+
+# Memory per idle session: a fresh server process per run, so the baseline is not what earlier workloads left.
+idle_run() {  # server sessions accounts workload-name
+  local s=$1
+  stop_server "$s"
+  start_server "$s"
+  sleep 2
+  xmpp_run "$s" "$4" xmpp-idle --endpoint "127.0.0.1:${PORT[$s]}" --sessions "$2" --accounts "$3" --concurrency 200 \
+    --source-count 4 --server-pid "${PID[$s]}" --hold 10s --setup-timeout 1800s --domain localhost --tls "$TLS" \
+    --register --user-prefix idle
+}
+
+if [[ " $PARTS " == *" xmpp "* ]]; then
+  echo "XMPP servers:" >&2
+  for s in $SERVERS; do start_server "$s"; done
+  for rep in $(seq "$REPS"); do
+    for w in $XMPP_WORKLOADS; do
+      [[ $w == idle || $w == scale ]] && continue
+      for s in $(rotation "$rep"); do
+        echo "rep $rep/$REPS: $w on $s" >&2
+        xmpp_workload "$rep" "$w" "$s"
+      done
+    done
+  done
+  if [[ " $XMPP_WORKLOADS " == *" idle "* ]]; then
+    for rep in $(seq "$REPS"); do
+      for s in $(rotation "$rep"); do
+        echo "rep $rep/$REPS: idle on $s" >&2
+        idle_run "$s" "$IDLE_SESSIONS" "$IDLE_ACCOUNTS" idle
+      done
+    done
+  fi
+  if [[ " $XMPP_WORKLOADS " == *" scale "* && " $SERVERS " == *" zkfire "* ]]; then
+    # Both the tool and the server hold one descriptor per session; past the hard limit neither can.
+    ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+    limit=$(ulimit -n)
+    sessions=$SCALE_SESSIONS
+    ((sessions <= limit - 2000)) || sessions=$((limit - 2000))
+    echo "scale: $sessions sessions on zkfire (asked $SCALE_SESSIONS, fd limit $limit)" >&2
+    echo "{\"server\":\"zkfire\",\"workload\":\"scale-limit\",\"asked\":$SCALE_SESSIONS,\"fdLimit\":$limit}" >>"$RESULTS"
+    idle_run zkfire "$sessions" "$((sessions / 10))" scale
+  fi
+  for s in $SERVERS; do stop_server "$s"; done
+fi
+
+ZK_TABLE="" ZK_ENSEMBLE_TABLE=""
+if [[ " $PARTS " == *" zk "* ]]; then
+  echo "ZooKeeper standalone (benchmarks/zk-compare.sh)..." >&2
+  ZK_TABLE=$(REPS=$REPS DURATION=${ZK_DURATION:-5s} OUT="$WORK/zk" "$ROOT/benchmarks/zk-compare.sh" | sed -n '/^| workload/,$p')
+fi
+if [[ " $PARTS " == *" zk-ensemble "* ]]; then
+  echo "ZooKeeper ensembles (benchmarks/zk-ensemble-compare.sh)..." >&2
+  ZK_ENSEMBLE_TABLE=$(REPS=$REPS DURATION=${ZK_DURATION:-5s} FAILOVERS=${FAILOVERS:-3} OUT="$WORK/zk-ensemble" \
+    "$ROOT/benchmarks/zk-ensemble-compare.sh" | sed -n '/^| workload/,$p')
+fi
+
+SECTION=$(python3 "$ROOT/benchmarks/compare_report.py" "$RESULTS" "$SERVERS" "$COMMAND_LINE" \
+  "$(nproc)" "$(awk '/MemTotal/ { printf "%.0f", $2 / 1048576 }' /proc/meminfo)" "$(uptime | sed 's/.*load average: //')" \
+  "$(git -C "$ROOT" rev-parse --short HEAD)" "$ZK_TABLE" "$ZK_ENSEMBLE_TABLE")
+echo
+echo "$SECTION"
+if [[ -n $RESULTS_MD ]]; then
+  python3 - "$RESULTS_MD" "$SECTION" <<'PY'
+import sys, re, os
+path, section = sys.argv[1], sys.argv[2]
+begin, end = "<!-- compare.sh: begin -->", "<!-- compare.sh: end -->"
+text = open(path).read() if os.path.exists(path) else "# Benchmark results\n"
+block = f"{begin}\n{section}\n{end}"
+if begin in text:
+    text = re.sub(re.escape(begin) + r".*?" + re.escape(end), lambda _: block, text, flags=re.S)
+else:
+    head, _, rest = text.partition("\n")
+    text = f"{head}\n\n{block}\n{rest}"
+open(path, "w").write(text)
+PY
+  echo "wrote $RESULTS_MD" >&2
+fi

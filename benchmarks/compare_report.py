@@ -1,0 +1,150 @@
+"""Turns benchmarks/compare.sh's raw results (one JSON summary per load-tool run) into the RESULTS.md section:
+medians per server and workload, the ratio of ZkFire to the best peer of the same run, and each issue-6 target
+checked against that ratio.
+
+usage: compare_report.py RESULTS.jsonl "SERVERS" COMMAND CORES MEM_GIB LOAD COMMIT ZK_TABLE ZK_ENSEMBLE_TABLE
+"""
+import collections
+import datetime
+import json
+import re
+import statistics
+import sys
+
+results_path, servers, command, cores, mem_gib, load, commit, zk_table, zk_ensemble_table = sys.argv[1:10]
+servers = servers.split()
+peers = [s for s in servers if s != "zkfire"]
+NAMES = {"zkfire": "ZkFire", "prosody": "Prosody", "ejabberd": "ejabberd"}
+
+runs = collections.defaultdict(list)
+failed = collections.Counter()
+for line in open(results_path):
+    r = json.loads(line)
+    if r.get("failed"):
+        failed[(r["server"], r["workload"])] += 1
+    else:
+        runs[(r["server"], r["workload"])].append(r)
+
+
+def median(server, workload, field):
+    values = [field(r) for r in runs[(server, workload)]]
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def fmt(value, spec=",.0f"):
+    return "–" if value is None else format(value, spec)
+
+
+def latency(p):
+    return lambda r: (r.get("latencyMs") or {}).get(p)
+
+
+def count_runs(server, workload):
+    text = str(len(runs[(server, workload)]))
+    return text + (f" ({failed[(server, workload)]} failed)" if failed[(server, workload)] else "")
+
+
+verdicts = []
+
+
+def compare(workload, title, field, unit, higher_is_better, target, target_text, extra_columns):
+    """One table: a row per server; the ratio column is ZkFire against the best peer of this run."""
+    present = [s for s in servers if runs[(s, workload)] or failed[(s, workload)]]
+    if not present:
+        return ""
+    lines = [f"### {title}", ""]
+    head = f"| server | {unit} (median) | " + " | ".join(c for c, _, _ in extra_columns) + " | runs | errors (all runs) |"
+    lines += [head, "|---|--:|" + "--:|" * len(extra_columns) + "--:|--:|"]
+    for s in present:
+        cells = [fmt(median(s, workload, f), spec) for _, f, spec in extra_columns]
+        errors = sum(r.get("errors", 0) for r in runs[(s, workload)])
+        lines.append(f"| {NAMES[s]} | {fmt(median(s, workload, field), ',.1f' if not higher_is_better else ',.0f')} | "
+                     + " | ".join(cells) + f" | {count_runs(s, workload)} | {errors} |")
+    ours = median("zkfire", workload, field)
+    measured_peers = [(median(p, workload, field), p) for p in peers if median(p, workload, field) is not None]
+    if ours is not None and measured_peers:
+        value, best = (max if higher_is_better else min)(measured_peers)
+        ratio = ours / value if value else None
+        met = ratio is not None and (ratio >= target if higher_is_better else ratio <= target)
+        lines += ["", f"ZkFire / best peer ({NAMES[best]}): **{fmt(ratio, '.2f')}×** — target {target_text}: "
+                  f"**{'met' if met else 'NOT met'}**."]
+        verdicts.append((title, f"{fmt(ratio, '.2f')}× {NAMES[best]}", target_text, met))
+    return "\n".join(lines) + "\n"
+
+
+sections = []
+sections.append(compare(
+    "messaging", f"Messages/s at saturation, one node (xmpp-messaging, max rate)", lambda r: r["deliveredPerSec"],
+    "delivered msgs/s", True, 5, "≥ 5×",
+    [("p50 ms", latency("p50"), ".2f"), ("p99 ms", latency("p99"), ".2f"), ("p99.9 ms", latency("p999"), ".2f")]))
+sections.append(compare(
+    "login", "SCRAM-SHA-1 login storm (xmpp-login)", lambda r: r["loginsPerSec"], "logins/s", True, 5, "≥ 5×",
+    [("p50 ms", latency("p50"), ".2f"), ("p99 ms", latency("p99"), ".2f"), ("p99.9 ms", latency("p999"), ".2f")]))
+sections.append(compare(
+    "presence", "Presence broadcasts (xmpp-presence, max rate)", lambda r: r["deliveredPerSec"],
+    "presence stanzas delivered/s", True, 1, "(no target; ≥ 1×)",
+    [("changes/s", lambda r: r["changesPerSec"], ",.0f"), ("p50 ms", latency("p50"), ".2f"),
+     ("p99 ms", latency("p99"), ".2f")]))
+sections.append(compare(
+    "idle", "Resident memory per idle authenticated session (xmpp-idle)", lambda r: r.get("serverKbPerSession"),
+    "KB/session (RSS at the end of the hold)", False, 1 / 3, "≤ 1/3",
+    [("KB/session at peak", lambda r: r.get("serverKbPerSessionMax"), ",.1f"),
+     ("sessions held", lambda r: r.get("onlineAtEnd"), ",.0f"), ("logins/s", lambda r: r.get("loginsPerSec"), ",.0f")]))
+
+scale = runs[("zkfire", "scale")]
+limit = runs[("zkfire", "scale-limit")]
+if scale or failed[("zkfire", "scale")]:
+    lines = ["### Many sessions on one ZkFire node (xmpp-idle)", ""]
+    asked = limit[0]["asked"] if limit else None
+    fd_limit = limit[0]["fdLimit"] if limit else None
+    for r in scale:
+        lines.append(f"- {r['onlineAtEnd']:,} of {r['sessions']:,} sessions held {r['holdSeconds']:.0f} s over "
+                     f"{r['sourceAddresses']} source addresses, {r['errors']} errors, {r['serverKbPerSession']:.1f} KB/session "
+                     f"resident, logins at {r['loginsPerSec']:,.0f}/s.")
+    if failed[("zkfire", "scale")]:
+        lines.append("- the run failed (see the log).")
+    if asked and scale and scale[0]["sessions"] < asked:
+        lines.append(f"- **{asked:,} asked, {scale[0]['sessions']:,} run**: the open-file limit here is {fd_limit:,} "
+                     "(hard), and every session needs a descriptor in the server and one in the load tool.")
+    ok = bool(scale) and scale[0]["sessions"] >= 100000 and scale[0]["errors"] == 0 and scale[0]["onlineAtEnd"] == scale[0]["sessions"]
+    verdicts.append(("100,000 sessions on one node", f"{scale[0]['onlineAtEnd']:,} held" if scale else "failed",
+                     "100,000, no errors", ok))
+    sections.append("\n".join(lines) + "\n")
+
+
+def zk_ratios(table):
+    out = {}
+    for row in table.splitlines():
+        m = re.match(r"\| (\w+) \|.*?\*\*([0-9.]+)\*\*", row)
+        if m:
+            out[m.group(1)] = float(m.group(2))
+    return out
+
+
+for name, table in (("standalone", zk_table), ("3-member ensemble", zk_ensemble_table)):
+    if not table.strip():
+        continue
+    sections.append(f"### ZooKeeper {name}: ZkFire vs Apache ZooKeeper 3.8\n\n{table.strip()}\n")
+    ratios = zk_ratios(table)
+    writes = [ratios[w] for w in ("create", "set") if w in ratios]
+    if writes:
+        verdicts.append((f"ZooKeeper writes, {name}", " / ".join(f"{w:.2f}×" for w in writes) + " (create / set)",
+                         "≥ 1×", min(writes) >= 1))
+    if "get" in ratios:
+        verdicts.append((f"ZooKeeper reads, {name}", f"{ratios['get']:.2f}× (get)", "≥ 1.5×", ratios["get"] >= 1.5))
+
+now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+out = [f"## Side by side: ZkFire vs Prosody, ejabberd and Apache ZooKeeper ({now})", "",
+       f"- Commit `{commit}`, Release build. Machine: {cores} cores, {mem_gib} GiB RAM, load average at the end {load} "
+       "(shared with other work: the absolute numbers are noisy, the ratios of one run are the point).",
+       "- Every server on 127.0.0.1 in this run, taking turns inside each repetition; medians of the repetitions. "
+       "XMPP: domain localhost, SCRAM-SHA-1, accounts created by in-band registration and stored hashed, plain TCP "
+       "on loopback (each server offers STARTTLS there without requiring it) unless TLS=starttls.",
+       "- Command (builds first):", "  ```sh", f"  {command}", "  ```", ""]
+if verdicts:
+    out += ["| target | measured (ZkFire / best peer) | wanted | |", "|---|---|---|---|"]
+    out += [f"| {t} | {m} | {w} | {'met' if ok else '**not met**'} |" for t, m, w, ok in verdicts]
+    out.append("")
+out += [s for s in sections if s]
+print("\n".join(out).rstrip())
