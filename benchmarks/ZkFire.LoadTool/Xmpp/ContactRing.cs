@@ -9,6 +9,7 @@ internal sealed class ContactRing
     /// <summary>Contact position per ring distance (j - i) mod N: -1 when j is not a contact of i.</summary>
     private readonly int[] positionOfDistance;
 
+    /// <summary>The ring distances (j - i) mod N of a user's contacts, by contact position.</summary>
     private readonly int[] distances;
 
     public ContactRing(int users, int contacts)
@@ -47,9 +48,6 @@ internal sealed class ContactRing
     public int Users { get; }
 
     public int Contacts { get; }
-
-    /// <summary>The ring distances (j - i) mod N of a user's contacts, by contact position.</summary>
-    public IReadOnlyList<int> Distances => distances;
 
     /// <summary>The <paramref name="position"/>th contact of <paramref name="user"/>.</summary>
     public int Contact(int user, int position) => (user + distances[position]) % Users;

@@ -104,8 +104,16 @@ internal sealed class PresenceSetup(PresenceOptions options, ContactRing ring)
         }
 
         var user = new SetupUser(this, connection, index, contacts);
-        await user.SendAsync("<presence/>", ct);
-        return user;
+        try
+        {
+            await user.SendAsync("<presence/>", ct);
+            return user;
+        }
+        catch
+        {
+            await user.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>Rounds of roster gets over the users not yet complete, acting on what each shows; returns the rounds taken.</summary>
