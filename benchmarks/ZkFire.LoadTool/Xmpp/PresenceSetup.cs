@@ -22,8 +22,9 @@ internal sealed record PresenceSetupReport(long Subscribes, long Approvals, long
 /// <para>
 /// The two requests of a pair do not cross: the lower-numbered user asks first, the other once it has approved
 /// (a round later). Crossing requests change both roster items from two sides at once, and a server that does not
-/// serialise those updates loses one (ZkFire did: a user left with <c>to</c> while its contact shows <c>both</c>).
-/// Every few rounds the requests still unanswered are sent again and approvals repeated, which repairs such a loss.
+/// serialise those updates loses one (ZkFire at f7a13b2 did: a user left with <c>to</c> while its contact shows
+/// <c>both</c>). Every few rounds the requests still unanswered are sent again and approvals repeated, which repairs
+/// such a loss.
 /// </para>
 /// </summary>
 internal sealed class PresenceSetup(PresenceOptions options, ContactRing ring)
