@@ -86,6 +86,17 @@ if (args is ["xmpp-idle", ..])
     });
 }
 
+if (args is ["xmpp-presence", ..])
+{
+    return await RunXmppAsync(() => PresenceOptions.Parse(args), PresenceOptions.Usage, async options =>
+    {
+        var result = await new PresenceRunner(options).RunAsync(interrupt.Token);
+        Console.Write(XmppReport.Text(result));
+        Console.WriteLine(XmppReport.Json(result));
+        return result.MeasuredDelivered > 0 ? 0 : 1;
+    });
+}
+
 LoadOptions options;
 try
 {
@@ -93,7 +104,7 @@ try
 }
 catch (ArgumentException e)
 {
-    await Console.Error.WriteLineAsync($"{e.Message}\n\n{LoadOptions.Usage}\n{FailoverOptions.Usage}\n{MessagingOptions.Usage}\n{CrashOptions.Usage}\n{LoginOptions.Usage}\n{IdleOptions.Usage}");
+    await Console.Error.WriteLineAsync($"{e.Message}\n\n{LoadOptions.Usage}\n{FailoverOptions.Usage}\n{MessagingOptions.Usage}\n{CrashOptions.Usage}\n{LoginOptions.Usage}\n{IdleOptions.Usage}\n{PresenceOptions.Usage}");
     return 2;
 }
 

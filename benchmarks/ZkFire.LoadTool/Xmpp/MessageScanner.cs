@@ -31,10 +31,6 @@ internal enum ScannedKind
 /// </summary>
 internal static class MessageScanner
 {
-    private static ReadOnlySpan<byte> Open => "<message"u8;
-
-    private static ReadOnlySpan<byte> Close => "</message>"u8;
-
     /// <summary>
     /// Scans <paramref name="data"/> for the next message of run <paramref name="tag"/>; <paramref name="consumed"/>
     /// is how many bytes are done with (the message and what came before it, or whatever cannot start one).
@@ -42,59 +38,26 @@ internal static class MessageScanner
     public static ScannedKind Next(ReadOnlySpan<byte> data, ReadOnlySpan<byte> tag, out int consumed, out long ticks)
     {
         ticks = 0;
-        var at = data.IndexOf(Open);
-        var before = at < 0 ? data : data[..at];
-        if (before.IndexOf("<stream:error"u8) >= 0 || before.IndexOf("</stream:stream>"u8) >= 0)
+        var frame = StanzaScanner.Next(data, "<message"u8, "</message>"u8);
+        consumed = frame.Consumed;
+        switch (frame.Kind)
         {
-            consumed = data.Length;
-            return ScannedKind.StreamEnd;
+            case FrameKind.NeedMore:
+                return ScannedKind.NeedMore;
+            case FrameKind.StreamEnd:
+                return ScannedKind.StreamEnd;
+            case FrameKind.Skipped:
+                return ScannedKind.Other;
         }
 
-        if (at < 0)
-        {
-            // Keep a tail that may be the start of "<message" cut by the read.
-            consumed = Math.Max(0, data.Length - (Open.Length - 1));
-            return ScannedKind.NeedMore;
-        }
-
-        var stanza = data[at..];
-        var headEnd = stanza.IndexOf((byte)'>');
-        if (headEnd < 0 || stanza.Length <= Open.Length)
-        {
-            consumed = at;
-            return ScannedKind.NeedMore;
-        }
-
-        var afterName = stanza[Open.Length];
-        if (afterName is not ((byte)' ' or (byte)'>' or (byte)'/' or (byte)'\t' or (byte)'\n' or (byte)'\r'))
-        {
-            // <messageSomething: not ours; skip past its '<'.
-            consumed = at + 1;
-            return ScannedKind.Other;
-        }
-
-        var head = stanza[..headEnd];
+        var head = frame.Head;
         var bounce = head.IndexOf("type='error'"u8) >= 0 || head.IndexOf("type=\"error\""u8) >= 0;
-        if (head.Length > 0 && head[^1] == (byte)'/')
-        {
-            consumed = at + headEnd + 1;
-            return bounce ? ScannedKind.Bounce : ScannedKind.Other;
-        }
-
-        var close = stanza.IndexOf(Close);
-        if (close < 0)
-        {
-            consumed = at;
-            return ScannedKind.NeedMore;
-        }
-
-        consumed = at + close + Close.Length;
         if (bounce)
         {
             return ScannedKind.Bounce;
         }
 
-        var content = stanza[(headEnd + 1)..close];
+        var content = frame.Content;
         var body = content.IndexOf("<body>"u8);
         if (body < 0 || !content[(body + 6)..].StartsWith(tag))
         {

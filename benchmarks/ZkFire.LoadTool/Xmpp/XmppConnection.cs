@@ -275,6 +275,8 @@ internal sealed class XmppConnection : IAsyncDisposable
     }
 
     /// <summary>Reads more bytes after <see cref="Unread"/>, compacting or growing the buffer first; 0 means the server closed.</summary>
+    /// <remarks>The hot readers' one await per read: pooled, so a read that has to wait allocates no state machine.</remarks>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<int> FillAsync(CancellationToken ct)
     {
         if (buffer.Length == 0)

@@ -191,12 +191,12 @@ internal sealed record MessagingOptions
         return options with { Access = access };
     }
 
-    private static double ParseRate(string name, string value)
+    internal static double ParseRate(string name, string value)
     {
         var number = value.EndsWith("/s", StringComparison.Ordinal) ? value[..^2] : value;
         return double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var rate) && rate > 0 && rate <= 10_000_000
             ? rate
-            : throw new ArgumentException($"{name} must be messages per second such as 2000/s, not {value}");
+            : throw new ArgumentException($"{name} must be a rate per second such as 2000/s, not {value}");
     }
 }
 
