@@ -1,5 +1,7 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace ZkFire.Storage.Sqlite;
 
@@ -10,11 +12,13 @@ internal sealed class SqliteDatabase : IDisposable
     // SQLite's busy handler on thread-pool threads; busy_timeout is left to cover other processes and checkpoints.
     private readonly SemaphoreSlim _writeGate = new(1, 1);
 
-    // Per-connection settings. A pooled connection may be new or reused, so they are applied on every open:
-    // it is one statement that touches no pages.
+    // Per-connection settings, applied once to each native connection: the pool hands the same handle out again
+    // with its settings in place, and parsing three statements on every open was a measurable share of a login.
     // synchronous=FULL: in WAL mode NORMAL can lose the last commits on power failure, and a commit here is
     // acknowledged to a client (a registration, a roster change, an offline message accepted on its behalf).
     private readonly string _connectionSettings;
+    private static readonly object Configured = new();
+    private readonly ConditionalWeakTable<sqlite3, object> _configured = new();
 
     public SqliteDatabase(SqliteStoreOptions options, TimeProvider timeProvider)
     {
@@ -53,9 +57,14 @@ internal sealed class SqliteDatabase : IDisposable
         try
         {
             await connection.OpenAsync(cancellationToken);
-            using var command = connection.CreateCommand();
-            command.CommandText = _connectionSettings;
-            await command.ExecuteNonQueryAsync(cancellationToken);
+            if (!_configured.TryGetValue(connection.Handle!, out _))
+            {
+                using var command = connection.CreateCommand();
+                command.CommandText = _connectionSettings;
+                await command.ExecuteNonQueryAsync(cancellationToken);
+                _configured.AddOrUpdate(connection.Handle!, Configured);
+            }
+
             return connection;
         }
         catch
