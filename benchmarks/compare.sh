@@ -122,18 +122,19 @@ rotation() {  # rep
 
 COMMON=(--domain localhost --tls "$TLS" --register --user-prefix cmp)
 
-xmpp_workload() {  # rep workload server
-  local rep=$1 w=$2 s=$3 ep="127.0.0.1:${PORT[$3]}"
+xmpp_workload() {  # workload server
+  local w=$1 s=$2 ep="127.0.0.1:${PORT[$2]}"
+  local -a common=("${COMMON[@]}" --server-pid "${PID[$s]}")
   case $w in
   messaging)
     xmpp_run "$s" "$w" xmpp-messaging --sender-endpoint "$ep" --receiver-endpoint "$ep" --pairs "$PAIRS" \
-      --window "$WINDOW" --duration "$DURATION" --warmup "$WARMUP" --setup-timeout 600s "${COMMON[@]}" ;;
+      --window "$WINDOW" --duration "$DURATION" --warmup "$WARMUP" --setup-timeout 600s "${common[@]}" ;;
   login)
     xmpp_run "$s" "$w" xmpp-login --endpoint "$ep" --accounts "$LOGIN_ACCOUNTS" --concurrency "$LOGIN_CONCURRENCY" \
-      --rounds 1 --setup-timeout 900s "${COMMON[@]}" ;;
+      --rounds 3 --setup-timeout 900s "${common[@]}" ;;
   presence)
     xmpp_run "$s" "$w" xmpp-presence --endpoint "$ep" --users "$PRESENCE_USERS" --contacts "$PRESENCE_CONTACTS" \
-      --duration "$DURATION" --warmup "$WARMUP" --setup-timeout 900s "${COMMON[@]}" ;;
+      --duration "$DURATION" --warmup "$WARMUP" --setup-timeout 900s "${common[@]}" ;;
   esac
 }
 
@@ -151,12 +152,22 @@ idle_run() {  # server sessions accounts workload-name
 if [[ " $PARTS " == *" xmpp "* ]]; then
   echo "XMPP servers:" >&2
   for s in $SERVERS; do start_server "$s"; done
+  # One unmeasured pass first: registrations, JIT compilation (.NET tiers, the BEAM's JIT), caches.
+  for s in $SERVERS; do
+    for w in $XMPP_WORKLOADS; do
+      [[ $w == idle || $w == scale ]] && continue
+      echo "warm-up: $w on $s" >&2
+      xmpp_workload "$w" "$s"
+    done
+  done
+  mv "$RESULTS" "$WORK/warmup.jsonl"
+  : >"$RESULTS"
   for rep in $(seq "$REPS"); do
     for w in $XMPP_WORKLOADS; do
       [[ $w == idle || $w == scale ]] && continue
       for s in $(rotation "$rep"); do
         echo "rep $rep/$REPS: $w on $s" >&2
-        xmpp_workload "$rep" "$w" "$s"
+        xmpp_workload "$w" "$s"
       done
     done
   done

@@ -70,22 +70,31 @@ def compare(workload, title, field, unit, higher_is_better, target, target_text,
         lines += ["", f"ZkFire / best peer ({NAMES[best]}): **{fmt(ratio, '.2f')}×** — target {target_text}: "
                   f"**{'met' if met else 'NOT met'}**."]
         verdicts.append((title, f"{fmt(ratio, '.2f')}× {NAMES[best]}", target_text, met))
+    efficiency = lambda r: r.get("perServerCpuSecond")
+    ours = median("zkfire", workload, efficiency)
+    measured_peers = [(median(p, workload, efficiency), p) for p in peers if median(p, workload, efficiency) is not None]
+    if ours is not None and measured_peers:
+        value, best = max(measured_peers)
+        lines.append(f"Work per server CPU-second (the servers and the load tool share the cores), ZkFire / best peer "
+                     f"({NAMES[best]}): **{fmt(ours / value if value else None, '.2f')}×**.")
     return "\n".join(lines) + "\n"
 
 
+CPU = [("server cores", lambda r: r.get("serverCores"), ".2f"),
+       ("per server CPU-second", lambda r: r.get("perServerCpuSecond"), ",.0f")]
 sections = []
 sections.append(compare(
     "messaging", f"Messages/s at saturation, one node (xmpp-messaging, max rate)", lambda r: r["deliveredPerSec"],
     "delivered msgs/s", True, 5, "≥ 5×",
-    [("p50 ms", latency("p50"), ".2f"), ("p99 ms", latency("p99"), ".2f"), ("p99.9 ms", latency("p999"), ".2f")]))
+    [("p50 ms", latency("p50"), ".2f"), ("p99 ms", latency("p99"), ".2f"), ("p99.9 ms", latency("p999"), ".2f")] + CPU))
 sections.append(compare(
     "login", "SCRAM-SHA-1 login storm (xmpp-login)", lambda r: r["loginsPerSec"], "logins/s", True, 5, "≥ 5×",
-    [("p50 ms", latency("p50"), ".2f"), ("p99 ms", latency("p99"), ".2f"), ("p99.9 ms", latency("p999"), ".2f")]))
+    [("p50 ms", latency("p50"), ".2f"), ("p99 ms", latency("p99"), ".2f"), ("p99.9 ms", latency("p999"), ".2f")] + CPU))
 sections.append(compare(
     "presence", "Presence broadcasts (xmpp-presence, max rate)", lambda r: r["deliveredPerSec"],
     "presence stanzas delivered/s", True, 1, "(no target; ≥ 1×)",
     [("changes/s", lambda r: r["changesPerSec"], ",.0f"), ("p50 ms", latency("p50"), ".2f"),
-     ("p99 ms", latency("p99"), ".2f")]))
+     ("p99 ms", latency("p99"), ".2f")] + CPU))
 sections.append(compare(
     "idle", "Resident memory per idle authenticated session (xmpp-idle)", lambda r: r.get("serverKbPerSession"),
     "KB/session (RSS at the end of the hold)", False, 1 / 3, "≤ 1/3",

@@ -62,7 +62,7 @@ internal sealed class IdleSessions(IdleOptions options)
         // Registration's garbage (the tool's and the server's) is in neither baseline: the server is read after it, and
         // the tool collects its own first.
         var (toolBefore, heapBefore) = CollectAndMeasureSelf();
-        var serverBefore = options.ServerPid is { } pid ? ProcessMemory.Read(pid) : (ProcessMemory?)null;
+        var serverBefore = options.Load.Access.ServerPid is { } pid ? ProcessMemory.Read(pid) : (ProcessMemory?)null;
         var logins = await wave.RunAsync("login", options.Sessions, options.Accounts, i => string.Create(CultureInfo.InvariantCulture, $"s{i}"), interrupt);
         var online = logins.Online;
         var held = new Held();
@@ -81,7 +81,7 @@ internal sealed class IdleSessions(IdleOptions options)
             var (last, maxRss, heldSeconds) = await HoldAsync(held, logins.Succeeded, serverBefore, interrupt);
             var (toolAfter, heapAfter) = CollectAndMeasureSelf();
             var onlineAtEnd = logins.Succeeded - (int)Interlocked.Read(ref held.Disconnects);
-            var server = options.ServerPid is { } serverPid && serverBefore is { } before && last is { } end
+            var server = options.Load.Access.ServerPid is { } serverPid && serverBefore is { } before && last is { } end
                 ? new ServerMemory(serverPid, before, end, maxRss)
                 : null;
             return new IdleResult(options, logins, server, toolBefore, toolAfter, heapAfter - heapBefore, onlineAtEnd, Interlocked.Read(ref held.Disconnects),
@@ -125,7 +125,7 @@ internal sealed class IdleSessions(IdleOptions options)
                 await Task.WhenAny(Task.Delay(wait, interrupt));
             }
 
-            if (options.ServerPid is { } pid)
+            if (options.Load.Access.ServerPid is { } pid)
             {
                 var sample = ProcessMemory.Read(pid);
                 last = sample;

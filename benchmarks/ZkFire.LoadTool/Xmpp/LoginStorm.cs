@@ -3,7 +3,8 @@ using System.Diagnostics;
 namespace ZkFire.LoadTool.Xmpp;
 
 /// <summary>What <c>xmpp-login</c> measured: one wave per round, after the unmeasured first logins.</summary>
-internal sealed record LoginResult(LoginOptions Options, WaveResult FirstLogins, IReadOnlyList<WaveResult> Rounds, double SetupSeconds);
+/// <param name="ServerCpuSeconds">The server's CPU time over the measured rounds, when its pid was given.</param>
+internal sealed record LoginResult(LoginOptions Options, WaveResult FirstLogins, IReadOnlyList<WaveResult> Rounds, double SetupSeconds, double? ServerCpuSeconds);
 
 /// <summary>
 /// The login storm: every account logs in once per round, at most C at a time, and the round's sessions are closed
@@ -46,13 +47,17 @@ internal sealed class LoginStorm(LoginOptions options)
 
         setup.Stop();
         var rounds = new List<WaveResult>();
+        var serverPid = options.Load.Access.ServerPid;
+        double? serverCpu = serverPid is null ? null : 0;
         for (var round = 1; round <= options.Rounds && !interrupt.IsCancellationRequested; round++)
         {
+            var before = serverPid is { } pid ? ServerCpu.SecondsUsed(pid) : 0;
             var result = await wave.RunAsync($"round {round}/{options.Rounds}", options.Accounts, options.Accounts, _ => null, interrupt);
+            serverCpu += serverPid is { } after ? ServerCpu.SecondsUsed(after) - before : 0;
             await wave.CloseAsync(result.Online);
             rounds.Add(result);
         }
 
-        return new LoginResult(options, first, rounds, setup.Elapsed.TotalSeconds);
+        return new LoginResult(options, first, rounds, setup.Elapsed.TotalSeconds, serverCpu);
     }
 }

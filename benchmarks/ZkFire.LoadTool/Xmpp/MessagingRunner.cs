@@ -22,7 +22,8 @@ internal sealed record MessagingResult(
     long Lost,
     long Disconnects,
     double SetupSeconds,
-    ToolCost Cost);
+    ToolCost Cost,
+    double? ServerCpuSeconds);
 
 /// <summary>What the tool itself spent while sending: evidence that it was not the bottleneck.</summary>
 /// <param name="CpuSeconds">Processor time of the whole tool process.</param>
@@ -139,6 +140,7 @@ internal sealed class MessagingRunner(MessagingOptions options)
             var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
             var start = Stopwatch.GetTimestamp();
             var clock = new Clock(start, start + Ticks(options.Warmup), start + Ticks(options.Warmup + options.Duration));
+            var serverCpu = ServerCpu.OverWindowAsync(options.Access.ServerPid, clock.MeasureFrom, clock.MeasureTo, interrupt);
             foreach (var pair in pairs)
             {
                 pair.Clock = clock;
@@ -193,7 +195,8 @@ internal sealed class MessagingRunner(MessagingOptions options)
                 Lost: pairs.Sum(p => Math.Max(0, p.Sent - p.Delivered - p.Bounced)),
                 Disconnects: pairs.Sum(p => p.Disconnects),
                 setupSeconds,
-                cost);
+                cost,
+                await serverCpu);
         }
         finally
         {

@@ -32,7 +32,8 @@ internal sealed record PresenceResult(
     long ErrorStanzas,
     long Strays,
     long Disconnects,
-    ToolCost Cost);
+    ToolCost Cost,
+    double? ServerCpuSeconds);
 
 /// <summary>
 /// Users on a <see cref="ContactRing"/> change presence, either at their turn of a fixed total rate or as fast as
@@ -183,6 +184,7 @@ internal sealed class PresenceRunner
         var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         var start = Stopwatch.GetTimestamp();
         var clock = new Clock(start, start + Ticks(options.Warmup), start + Ticks(options.Warmup + options.Duration));
+        var serverCpu = ServerCpu.OverWindowAsync(options.Access.ServerPid, clock.MeasureFrom, clock.MeasureTo, interrupt);
         foreach (var user in users)
         {
             user.Clock = clock;
@@ -247,7 +249,8 @@ internal sealed class PresenceRunner
             ErrorStanzas: users.Sum(u => u.ErrorStanzas),
             Strays: users.Sum(u => u.Strays),
             Disconnects: users.Sum(u => u.Disconnects),
-            cost);
+            cost,
+            await serverCpu);
     }
 
     /// <summary>Hands the changes of a fixed total rate to the users in turn, so the offered load is smooth whatever their number.</summary>

@@ -166,9 +166,6 @@ internal sealed record IdleOptions
 
     public int Sessions { get; init; } = 1000;
 
-    /// <summary>The server's process, whose resident memory is read from /proc; null: not measured.</summary>
-    public int? ServerPid { get; init; }
-
     public TimeSpan Hold { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Sessions are spread over this many accounts, several resources each when fewer than the sessions.</summary>
@@ -178,7 +175,6 @@ internal sealed record IdleOptions
         usage: zkfire-load xmpp-idle --endpoint H:P --sessions N [--server-pid PID] [options]
           --sessions N             sessions to hold (default 1000)
           --accounts M             accounts they use, session i as account i mod M with resource s<i> (default N)
-          --server-pid PID         the server's process: its VmRSS and VmHWM (/proc/PID/status) give memory per session
           --hold T                 how long the sessions are held once all are online (default 10s)
         {SessionLoad.Usage}
         {XmppAccess.Usage}
@@ -202,7 +198,6 @@ internal sealed record IdleOptions
                 options = name switch
                 {
                     "--sessions" => options with { Sessions = XmppAccess.Positive(name, value()) },
-                    "--server-pid" => options with { ServerPid = XmppAccess.Positive(name, value()) },
                     "--hold" => options with { Hold = LoadOptions.ParseTime(name, value(), allowZero: false) },
                     _ => throw new ArgumentException($"unknown option {name}"),
                 };

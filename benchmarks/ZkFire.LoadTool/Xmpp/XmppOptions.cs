@@ -17,6 +17,9 @@ internal sealed record XmppAccess
     /// <summary>Register the accounts in-band (XEP-0077) first instead of expecting them to exist.</summary>
     public bool Register { get; init; }
 
+    /// <summary>The server's process, read from /proc (its CPU time, and for xmpp-idle its memory); null: not read.</summary>
+    public int? ServerPid { get; init; }
+
     public const string Usage = """
           --domain D               the service's domain (default localhost)
           --sasl M                 scram-sha-1 (default) | plain (PLAIN is offered only over TLS, so it implies STARTTLS)
@@ -25,6 +28,9 @@ internal sealed record XmppAccess
           --password P             every account's password (default zkfire-load)
           --register               create the accounts by in-band registration (XEP-0077; needs <registration>open);
                                    without it they must exist already (zkfire adduser); existing ones are kept
+          --server-pid PID         the server's process (same machine): its CPU time in the measured time, from
+                                   /proc/PID/stat, gives the server's work per CPU-second; xmpp-idle reads its
+                                   VmRSS and VmHWM (/proc/PID/status) for the memory per session
         """;
 
     /// <summary>Applies <paramref name="name"/> if it is an access option; false when it is not one.</summary>
@@ -56,6 +62,9 @@ internal sealed record XmppAccess
                 return true;
             case "--register":
                 access = access with { Register = true };
+                return true;
+            case "--server-pid":
+                access = access with { ServerPid = Positive(name, value()) };
                 return true;
             default:
                 return false;

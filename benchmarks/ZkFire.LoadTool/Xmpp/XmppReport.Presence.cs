@@ -19,6 +19,7 @@ internal static partial class XmppReport
         text.AppendLine(C, $"  latency   p50 {Ms(r.LatencyMicros.GetValueAtPercentile(50))}  p99 {Ms(r.LatencyMicros.GetValueAtPercentile(99))}  p99.9 {Ms(r.LatencyMicros.GetValueAtPercentile(99.9))}  max {Ms(r.LatencyMicros.GetMaxValue())}  mean {r.LatencyMicros.GetMean() / 1000:0.000} ms");
         text.AppendLine(C, $"  errors    {Errors(r)} (missing {r.Missing} of {r.Changes * o.Contacts} deliveries, contacts unavailable {r.Unavailable}, error stanzas {r.ErrorStanzas}, from non-contacts {r.Strays}, disconnects {r.Disconnects})");
         text.AppendLine(C, $"  the tool  {CpuShare(r.Cost):0.00} cores busy, {BytesPerMessage(r.Cost):0.0} B allocated per presence sent or received");
+        ServerCpuText(text, r.ServerCpuSeconds, r.MeasuredSeconds, r.MeasuredDelivered, "presence delivered");
         return text.ToString();
     }
 
@@ -69,6 +70,7 @@ internal static partial class XmppReport
             json.WriteNumber("disconnects", r.Disconnects);
             json.WriteNumber("toolCores", Math.Round(CpuShare(r.Cost), 2));
             json.WriteNumber("toolBytesPerStanza", Math.Round(BytesPerMessage(r.Cost), 1));
+            ServerCpuJson(json, r.ServerCpuSeconds, r.MeasuredSeconds, r.MeasuredDelivered);
             json.WriteStartObject("latencyMs");
             json.WriteNumber("p50", ToMs(r.LatencyMicros.GetValueAtPercentile(50)));
             json.WriteNumber("p99", ToMs(r.LatencyMicros.GetValueAtPercentile(99)));

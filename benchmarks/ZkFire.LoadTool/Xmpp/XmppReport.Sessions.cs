@@ -26,6 +26,7 @@ internal static partial class XmppReport
             var cost = Sum(r.Rounds);
             text.AppendLine(C, $"  all       median {MedianRate(r):0} logins/s; latency {Percentiles(Merged(r.Rounds))}  errors {ErrorsText(Errors(r.Rounds))}");
             text.AppendLine(C, $"  the tool  {CpuShare(cost):0.00} cores busy during the rounds, {BytesPerMessage(cost):0} B allocated per login");
+            ServerCpuText(text, r.ServerCpuSeconds, cost.WallSeconds, r.Rounds.Sum(w => w.Succeeded), "logins");
         }
 
         return text.ToString();
@@ -61,6 +62,7 @@ internal static partial class XmppReport
                 var cost = Sum(r.Rounds);
                 json.WriteNumber("toolCores", Math.Round(CpuShare(cost), 2));
                 json.WriteNumber("toolBytesPerLogin", Math.Round(BytesPerMessage(cost), 0));
+                ServerCpuJson(json, r.ServerCpuSeconds, cost.WallSeconds, r.Rounds.Sum(w => w.Succeeded));
                 LatencyMs(json, Merged(r.Rounds));
             }
         });

@@ -22,6 +22,7 @@ internal static partial class XmppReport
         text.AppendLine(C, $"  latency   p50 {Ms(r.LatencyMicros.GetValueAtPercentile(50))}  p99 {Ms(r.LatencyMicros.GetValueAtPercentile(99))}  p99.9 {Ms(r.LatencyMicros.GetValueAtPercentile(99.9))}  max {Ms(r.LatencyMicros.GetMaxValue())}  mean {r.LatencyMicros.GetMean() / 1000:0.000} ms");
         text.AppendLine(C, $"  errors    {Errors(r)} (bounced {r.Bounced}, lost {r.Lost} of {r.Sent} sent, disconnects {r.Disconnects})");
         text.AppendLine(C, $"  the tool  {CpuShare(r.Cost):0.00} cores busy, {BytesPerMessage(r.Cost):0.0} B allocated per message sent or received");
+        ServerCpuText(text, r.ServerCpuSeconds, r.MeasuredSeconds, r.MeasuredDelivered, "messages delivered");
         return text.ToString();
     }
 
@@ -61,6 +62,7 @@ internal static partial class XmppReport
             json.WriteNumber("disconnects", r.Disconnects);
             json.WriteNumber("toolCores", Math.Round(CpuShare(r.Cost), 2));
             json.WriteNumber("toolBytesPerMessage", Math.Round(BytesPerMessage(r.Cost), 1));
+            ServerCpuJson(json, r.ServerCpuSeconds, r.MeasuredSeconds, r.MeasuredDelivered);
             json.WriteStartObject("latencyMs");
             json.WriteNumber("p50", ToMs(r.LatencyMicros.GetValueAtPercentile(50)));
             json.WriteNumber("p99", ToMs(r.LatencyMicros.GetValueAtPercentile(99)));
@@ -131,6 +133,24 @@ internal static partial class XmppReport
         if (label is not null)
         {
             json.WriteString("label", label);
+        }
+    }
+
+    /// <summary>The server's CPU over the measured time, when its pid was given: cores busy and work per CPU-second.</summary>
+    private static void ServerCpuText(StringBuilder text, double? cpuSeconds, double seconds, double work, string unit)
+    {
+        if (cpuSeconds is { } cpu && seconds > 0)
+        {
+            text.AppendLine(C, $"  server    {cpu / seconds:0.00} cores busy in the measured time = {(cpu > 0 ? work / cpu : 0):0} {unit} per server CPU-second");
+        }
+    }
+
+    private static void ServerCpuJson(Utf8JsonWriter json, double? cpuSeconds, double seconds, double work)
+    {
+        if (cpuSeconds is { } cpu && seconds > 0)
+        {
+            json.WriteNumber("serverCores", Math.Round(cpu / seconds, 2));
+            json.WriteNumber("perServerCpuSecond", Math.Round(cpu > 0 ? work / cpu : 0, 1));
         }
     }
 
