@@ -43,18 +43,6 @@ RESULTS=$WORK/results.jsonl
 : >"$RESULTS"
 
 declare -A PORT PID
-cleanup() {
-  for s in $SERVERS; do stop_server "$s"; done
-  wait 2>/dev/null || true
-  if [[ -n $OUT ]]; then mkdir -p "$OUT" && cp -r "$WORK"/. "$OUT"/; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-echo "building (Release)..." >&2
-dotnet build -c Release "$ROOT/src/ZkFire.Host" -v q -nologo >/dev/null
-dotnet build -c Release "$ROOT/benchmarks/ZkFire.LoadTool" -v q -nologo >/dev/null
 
 # --- XMPP servers: one node each, same domain, open in-band registration, hashed passwords, STARTTLS offered and not
 # required on loopback. Accounts persist in each server's directory across restarts within this run.
@@ -99,6 +87,21 @@ stop_server() {  # name
   esac
   PID[$s]=""
 }
+
+cleanup() {
+  for s in $SERVERS; do stop_server "$s"; done
+  wait 2>/dev/null || true
+  if [[ -n $OUT ]]; then mkdir -p "$OUT" && cp -r "$WORK"/. "$OUT"/; fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+echo "building (Release)..." >&2
+for project in src/ZkFire.Host benchmarks/ZkFire.LoadTool; do
+  dotnet build -c Release "$ROOT/$project" -nologo >"$WORK/build.log" 2>&1 \
+    || { grep -E 'error' "$WORK/build.log" | sort -u | head -20 >&2; echo "building $project failed" >&2; exit 2; }
+done
 
 # One load-tool run; its JSON summary (last line) goes to $RESULTS with the server and workload added.
 xmpp_run() {  # server workload load-tool-arguments...

@@ -15,6 +15,8 @@ namespace ZkFire.Xmpp.Presence;
 /// </summary>
 internal sealed class PresenceService(StanzaRouter router, IRosterStore rosters, OfflineService offline)
 {
+    private readonly RosterItemLocks itemLocks = new();
+
     /// <summary>Presence types handled by the account rather than a resource, even when sent to a full JID.</summary>
     public static bool IsAddressedToAccount(string? type) =>
         type is "subscribe" or "subscribed" or "unsubscribe" or "unsubscribed" or "probe";
@@ -238,12 +240,17 @@ internal sealed class PresenceService(StanzaRouter router, IRosterStore rosters,
 
     private async ValueTask OutboundSubscriptionAsync(Jid user, Jid contact, Element stanza, SubscriptionRequest request, CancellationToken cancellationToken)
     {
-        var item = await rosters.GetAsync(user.Local!, contact.ToString(), cancellationToken);
-        var before = RosterService.StateOf(item);
-        var transition = SubscriptionStateMachine.Outbound(before, request);
-        if (transition.Changed)
+        SubscriptionState before;
+        SubscriptionTransition transition;
+        using (await itemLocks.LockAsync(user, contact, cancellationToken))
         {
-            await router.Rosters.SaveStateAsync(user, contact, item, transition.State, userActed: true, cancellationToken);
+            var item = await rosters.GetAsync(user.Local!, contact.ToString(), cancellationToken);
+            before = RosterService.StateOf(item);
+            transition = SubscriptionStateMachine.Outbound(before, request);
+            if (transition.Changed)
+            {
+                await router.Rosters.SaveStateAsync(user, contact, item, transition.State, userActed: true, cancellationToken);
+            }
         }
 
         if (transition.Route)
@@ -258,12 +265,17 @@ internal sealed class PresenceService(StanzaRouter router, IRosterStore rosters,
 
     private async ValueTask InboundSubscriptionAsync(Jid user, Jid contact, SubscriptionRequest request, Element stanza, CancellationToken cancellationToken)
     {
-        var item = await rosters.GetAsync(user.Local!, contact.ToString(), cancellationToken);
-        var before = RosterService.StateOf(item);
-        var transition = SubscriptionStateMachine.Inbound(before, request);
-        if (transition.Changed)
+        SubscriptionState before;
+        SubscriptionTransition transition;
+        using (await itemLocks.LockAsync(user, contact, cancellationToken))
         {
-            await router.Rosters.SaveStateAsync(user, contact, item, transition.State, userActed: false, cancellationToken);
+            var item = await rosters.GetAsync(user.Local!, contact.ToString(), cancellationToken);
+            before = RosterService.StateOf(item);
+            transition = SubscriptionStateMachine.Inbound(before, request);
+            if (transition.Changed)
+            {
+                await router.Rosters.SaveStateAsync(user, contact, item, transition.State, userActed: false, cancellationToken);
+            }
         }
 
         if (transition.Route)

@@ -1,3 +1,10 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using ZkFire.Storage;
+using ZkFire.Xmpp.Accounts;
+using ZkFire.Xmpp.Addressing;
+using ZkFire.Xmpp.Roster;
+using ZkFire.Xmpp.Routing;
+using ZkFire.Xmpp.Sessions;
 using ZkFire.Xmpp.Xml;
 
 namespace ZkFire.Xmpp.Tests.Routing;
@@ -130,6 +137,34 @@ public sealed class StanzaRouterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Crossing_subscription_requests_leave_both_rosters_mutual()
+    {
+        // Each user asks the other at once, then approves at once: the user's own request and the contact's inbound
+        // one update the same roster item from two read loops. Roster reads that take a while widen the window in
+        // which an unserialised update would read the old state and overwrite the other.
+        var router = new StanzaRouter(
+            harness.Options, new SessionRegistry(), new NoRemoteRoutes(), new SlowRosterReads(harness.Store),
+            new AccountManager(harness.Store.Users, TimeProvider.System), NullLogger<StanzaRouter>.Instance);
+        await harness.CreateUserAsync("crossa");
+        await harness.CreateUserAsync("crossb");
+        var alice = new TestClient(router, Jid.Parse("crossa@localhost/r"));
+        var bob = new TestClient(router, Jid.Parse("crossb@localhost/r"));
+        router.Sessions.Bind(alice.Session);
+        router.Sessions.Bind(bob.Session);
+
+        foreach (var type in new[] { "subscribe", "subscribed" })
+        {
+            await Task.WhenAll(
+                Task.Run(() => alice.SendAsync($"<presence to='crossb@localhost' type='{type}'/>")),
+                Task.Run(() => bob.SendAsync($"<presence to='crossa@localhost' type='{type}'/>")));
+        }
+
+        var ofAlice = await harness.Store.Rosters.GetAsync("crossa", "crossb@localhost", CancellationToken.None);
+        var ofBob = await harness.Store.Rosters.GetAsync("crossb", "crossa@localhost", CancellationToken.None);
+        Assert.Equal((Subscription.Both, Subscription.Both), (RosterService.StateOf(ofAlice).Subscription, RosterService.StateOf(ofBob).Subscription));
+    }
+
+    [Fact]
     public async Task Initial_presence_probes_contacts_and_redelivers_pending_requests()
     {
         var alice = await harness.BindAsync("alice", "a");
@@ -200,5 +235,35 @@ public sealed class StanzaRouterTests : IAsyncLifetime
         {
             client.Take();
         }
+    }
+
+    /// <summary>The store with roster reads that answer 50 ms late.</summary>
+    private sealed class SlowRosterReads(IXmppStore inner) : IXmppStore, IRosterStore
+    {
+        public IUserStore Users => inner.Users;
+
+        public IRosterStore Rosters => this;
+
+        public IOfflineStore Offline => inner.Offline;
+
+        public Task MigrateAsync(CancellationToken cancellationToken) => inner.MigrateAsync(cancellationToken);
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+        public Task<IReadOnlyList<RosterItem>> GetAllAsync(string username, CancellationToken cancellationToken) =>
+            inner.Rosters.GetAllAsync(username, cancellationToken);
+
+        public async Task<RosterItem?> GetAsync(string username, string contact, CancellationToken cancellationToken)
+        {
+            var item = await inner.Rosters.GetAsync(username, contact, cancellationToken);
+            await Task.Delay(50, cancellationToken);
+            return item;
+        }
+
+        public Task PutAsync(string username, RosterItem item, CancellationToken cancellationToken) =>
+            inner.Rosters.PutAsync(username, item, cancellationToken);
+
+        public Task<bool> RemoveAsync(string username, string contact, CancellationToken cancellationToken) =>
+            inner.Rosters.RemoveAsync(username, contact, cancellationToken);
     }
 }
