@@ -25,6 +25,7 @@
 #   needs on a small machine.
 set -euo pipefail
 
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 command=${1:?start|stop}
 dir=$(realpath -m "${2:?directory}")
 
@@ -109,31 +110,11 @@ CFG
   ) &
   pid=$!
   echo "$pid" > "$dir/ejabberd.pid"
-  for _ in $(seq 1 300); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-      echo "$pid"
-      exit 0
-    fi
-    if ! kill -0 "$pid" 2>/dev/null; then
-      echo "ejabberd exited at start; see $dir/logs/erl.out and $dir/logs/ejabberd.log" >&2
-      exit 1
-    fi
-    sleep 0.1
-  done
-  echo "ejabberd did not open 127.0.0.1:$port in 30 s" >&2
-  kill "$pid" 2>/dev/null || true
-  exit 1
+  wait_listening ejabberd "$pid" "$port" 30 "$dir/logs/erl.out and $dir/logs/ejabberd.log"
   ;;
 stop)
-  pid=$(cat "$dir/ejabberd.pid" 2>/dev/null || true)
-  [[ -n "$pid" ]] || exit 0
-  kill "$pid" 2>/dev/null || exit 0
   # SIGTERM makes the VM run init:stop, which closes Mnesia cleanly; that can take a few seconds.
-  for _ in $(seq 1 100); do
-    kill -0 "$pid" 2>/dev/null || exit 0
-    sleep 0.1
-  done
-  kill -9 "$pid" 2>/dev/null || true
+  stop_pidfile "$dir/ejabberd.pid" 10
   ;;
 *)
   echo "usage: $0 start DIR C2S_PORT | stop DIR" >&2

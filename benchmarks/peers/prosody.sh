@@ -2,11 +2,13 @@
 # Starts or stops a Prosody 0.12 (Debian `prosody`) on loopback, set up as ZkFire is for the benchmarks: domain
 # localhost, SCRAM-hashed password storage (internal_hashed), open in-band registration without throttling (the
 # load tool registers its accounts), TLS offered with a self-signed certificate but not required on this loopback
-# port (as ZkFire's <allowPlaintextOnLoopback>), server pings of idle clients off.
+# port (as ZkFire's <allowPlaintextOnLoopback>), server pings of idle clients off, log level warn (info logs every
+# connection and login; ejabberd.sh logs at warning, and ZkFire logs session churn at Debug).
 #   benchmarks/peers/prosody.sh start DIR C2S_PORT    # prints the pid; logs in DIR/prosody.log
 #   benchmarks/peers/prosody.sh stop DIR              # by the pid in DIR/prosody.pid (TERM, then KILL)
 set -euo pipefail
 
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 command=${1:?start|stop}
 dir=$(realpath -m "${2:?directory}")
 
@@ -25,7 +27,7 @@ daemonize = false
 pidfile = "$dir/prosody.pid"
 data_path = "$dir/data"
 plugin_paths = {}
-log = { info = "$dir/prosody.log"; error = "$dir/prosody.err" }
+log = { warn = "$dir/prosody.log"; error = "$dir/prosody.err" }
 interfaces = { "127.0.0.1" }
 c2s_ports = { $port }
 c2s_direct_tls_ports = {}
@@ -49,30 +51,10 @@ CFG
   prosody --config "$dir/prosody.cfg.lua" >"$dir/prosody.out" 2>&1 &
   pid=$!
   echo "$pid" > "$dir/prosody.pid"
-  for _ in $(seq 1 100); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-      echo "$pid"
-      exit 0
-    fi
-    if ! kill -0 "$pid" 2>/dev/null; then
-      echo "prosody exited at start; see $dir/prosody.out and $dir/prosody.err" >&2
-      exit 1
-    fi
-    sleep 0.1
-  done
-  echo "prosody did not open 127.0.0.1:$port in 10 s" >&2
-  kill "$pid" 2>/dev/null || true
-  exit 1
+  wait_listening prosody "$pid" "$port" 10 "$dir/prosody.out and $dir/prosody.err"
   ;;
 stop)
-  pid=$(cat "$dir/prosody.pid" 2>/dev/null || true)
-  [[ -n "$pid" ]] || exit 0
-  kill "$pid" 2>/dev/null || exit 0
-  for _ in $(seq 1 50); do
-    kill -0 "$pid" 2>/dev/null || exit 0
-    sleep 0.1
-  done
-  kill -9 "$pid" 2>/dev/null || true
+  stop_pidfile "$dir/prosody.pid" 5
   ;;
 *)
   echo "usage: $0 start DIR C2S_PORT | stop DIR" >&2

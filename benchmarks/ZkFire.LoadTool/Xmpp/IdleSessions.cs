@@ -107,49 +107,34 @@ internal sealed class IdleSessions(IdleOptions options)
         return (ProcessMemory.ReadSelf(), heap);
     }
 
-    /// <summary>Waits out the hold, sampling the server once a second; returns the last sample and the highest RSS seen.</summary>
+    /// <summary>Waits out the hold, sampling the server once a second and at the end; returns the last sample and the highest RSS seen.</summary>
     private async Task<(ProcessMemory? Last, long MaxRssKb, double Seconds)> HoldAsync(Held held, int sessions, ProcessMemory? before, CancellationToken interrupt)
     {
-        var interactive = !Console.IsErrorRedirected;
         var started = Stopwatch.GetTimestamp();
-        var end = started + (long)(options.Hold.TotalSeconds * Stopwatch.Frequency);
         ProcessMemory? last = null;
         var maxRss = 0L;
-        while (!interrupt.IsCancellationRequested)
+        void Sample()
         {
-            var remaining = end - Stopwatch.GetTimestamp();
-            if (remaining > 0)
-            {
-                // Rounded up: a delay a fraction of a millisecond short would leave one more, empty, turn of the loop.
-                var wait = TimeSpan.FromMilliseconds(Math.Min(1000, Math.Ceiling(remaining * 1000.0 / Stopwatch.Frequency)));
-                await Task.WhenAny(Task.Delay(wait, interrupt));
-            }
-
             if (options.Load.Access.ServerPid is { } pid)
             {
                 var sample = ProcessMemory.Read(pid);
                 last = sample;
                 maxRss = Math.Max(maxRss, sample.RssKb);
             }
+        }
 
+        var hold = Task.Delay(options.Hold, interrupt).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+        await ProgressLine.PrintAsync(hold, second =>
+        {
+            Sample();
             var disconnects = Interlocked.Read(ref held.Disconnects);
             var memory = last is { } m && before is { } b
                 ? string.Create(CultureInfo.InvariantCulture, $"  server RSS {m.RssKb / 1024.0,7:0.0} MB ({(m.RssKb - b.RssKb) / (double)Math.Max(1, sessions - disconnects),6:0.00} KB/session)")
                 : string.Empty;
-            var line = string.Create(CultureInfo.InvariantCulture,
-                $"  {Stopwatch.GetElapsedTime(started).TotalSeconds,4:0}s hold: online {sessions - disconnects}  disconnects {disconnects}  pings {Interlocked.Read(ref held.Pings)}{memory}");
-            await Console.Error.WriteAsync(interactive ? "\r" + line : line + "\n");
-            if (Stopwatch.GetTimestamp() >= end)
-            {
-                break;
-            }
-        }
-
-        if (interactive)
-        {
-            await Console.Error.WriteLineAsync();
-        }
-
+            return string.Create(CultureInfo.InvariantCulture,
+                $"  {second,4}s hold: online {sessions - disconnects}  disconnects {disconnects}  pings {Interlocked.Read(ref held.Pings)}{memory}");
+        });
+        Sample();
         return (last, maxRss, Stopwatch.GetElapsedTime(started).TotalSeconds);
     }
 

@@ -64,9 +64,7 @@ internal sealed class LoginWave(SessionLoad load, ScramCache scramCache)
     {
         await ResolveAsync(ct);
         var state = new State(sessions);
-        using var self = Process.GetCurrentProcess();
-        var cpuBefore = self.TotalProcessorTime;
-        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+        using var meter = new ToolMeter();
         var first = Stopwatch.GetTimestamp();
         var workers = new Task[Math.Min(load.Concurrency, sessions)];
         for (var w = 0; w < workers.Length; w++)
@@ -77,7 +75,6 @@ internal sealed class LoginWave(SessionLoad load, ScramCache scramCache)
         var all = Task.WhenAll(workers);
         await ProgressAsync(phase, state, all);
         await all;
-        self.Refresh();
         var last = Math.Max(first, Volatile.Read(ref state.LastEcho));
         var seconds = (double)(last - first) / Stopwatch.Frequency;
         var latency = new LongHistogram(HighestMicros, 3);
@@ -86,11 +83,7 @@ internal sealed class LoginWave(SessionLoad load, ScramCache scramCache)
             latency.Add(histogram);
         }
 
-        var cost = new ToolCost(
-            (self.TotalProcessorTime - cpuBefore).TotalSeconds,
-            Stopwatch.GetElapsedTime(first).TotalSeconds,
-            GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore,
-            state.Succeeded);
+        var cost = meter.Stop(state.Succeeded);
         return new WaveResult(state.Online, state.Succeeded, seconds, latency, state.Errors, cost, state.Encrypted);
     }
 
@@ -222,26 +215,19 @@ internal sealed class LoginWave(SessionLoad load, ScramCache scramCache)
         }
     }
 
-    private static async Task ProgressAsync(string phase, State state, Task done)
+    private static Task ProgressAsync(string phase, State state, Task done)
     {
-        var interactive = !Console.IsErrorRedirected;
-        var started = Stopwatch.GetTimestamp();
         var last = 0;
-        while (await Task.WhenAny(done, Task.Delay(1000)) != done)
+        return ProgressLine.PrintAsync(done, second =>
         {
             var succeeded = Volatile.Read(ref state.Succeeded);
             var errors = state.Errors.Values.Sum();
             var begun = Math.Min(Volatile.Read(ref state.Next) + 1, state.Online.Length);
             var line = string.Create(CultureInfo.InvariantCulture,
-                $"  {Stopwatch.GetElapsedTime(started).TotalSeconds,4:0}s {phase}: online {succeeded,7}/{state.Online.Length}  {succeeded - last,6}/s  in flight {begun - succeeded - errors,5}  errors {errors}");
-            await Console.Error.WriteAsync(interactive ? "\r" + line : line + "\n");
+                $"  {second,4}s {phase}: online {succeeded,7}/{state.Online.Length}  {succeeded - last,6}/s  in flight {begun - succeeded - errors,5}  errors {errors}");
             last = succeeded;
-        }
-
-        if (interactive)
-        {
-            await Console.Error.WriteLineAsync();
-        }
+            return line;
+        });
     }
 
     private sealed class State(int sessions)

@@ -25,12 +25,6 @@ internal sealed record MessagingResult(
     ToolCost Cost,
     double? ServerCpuSeconds);
 
-/// <summary>What the tool itself spent while sending: evidence that it was not the bottleneck.</summary>
-/// <param name="CpuSeconds">Processor time of the whole tool process.</param>
-/// <param name="AllocatedBytes">Bytes the tool allocated (all threads), progress lines and timers included.</param>
-/// <param name="Messages">Messages sent plus messages received in that time.</param>
-internal sealed record ToolCost(double CpuSeconds, double WallSeconds, long AllocatedBytes, long Messages);
-
 /// <summary>
 /// Pairs of connections: each sender sends chat messages to its receiver's full JID, either at its share of a fixed
 /// offered rate or as fast as its window of undelivered messages allows. Messages are written from a pre-serialised
@@ -135,11 +129,8 @@ internal sealed class MessagingRunner(MessagingOptions options)
         {
             await ProbeRoutesAsync(pairs, interrupt);
 
-            using var self = Process.GetCurrentProcess();
-            var cpuBefore = self.TotalProcessorTime;
-            var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
-            var start = Stopwatch.GetTimestamp();
-            var clock = new Clock(start, start + Ticks(options.Warmup), start + Ticks(options.Warmup + options.Duration));
+            using var meter = new ToolMeter();
+            var clock = RunClock.StartNow(options.Warmup, options.Duration);
             var serverCpu = ServerCpu.OverWindowAsync(options.Access.ServerPid, clock.MeasureFrom, clock.MeasureTo, interrupt);
             foreach (var pair in pairs)
             {
@@ -158,21 +149,16 @@ internal sealed class MessagingRunner(MessagingOptions options)
             var senders = pairs.Select(p => Task.Run(() => SendAsync(p, pairs.Length, stopSending.Token), CancellationToken.None)).ToArray();
             await ProgressAsync(pairs, clock, Task.WhenAll(senders));
             await Task.WhenAll(senders);
-            self.Refresh();
-            var cost = new ToolCost(
-                (self.TotalProcessorTime - cpuBefore).TotalSeconds,
-                Stopwatch.GetElapsedTime(start).TotalSeconds,
-                GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore,
-                pairs.Sum(p => Volatile.Read(ref p.Sent) + Volatile.Read(ref p.Delivered)));
+            var cost = meter.Stop(pairs.Sum(p => Volatile.Read(ref p.Sent) + Volatile.Read(ref p.Delivered)));
 
             // Messages in flight get the grace period to arrive (or bounce) before they count as lost.
-            var graceEnd = Stopwatch.GetTimestamp() + Ticks(options.Grace);
+            var graceEnd = Stopwatch.GetTimestamp() + RunClock.Ticks(options.Grace);
             while (pairs.Any(p => Volatile.Read(ref p.Settled) < p.Sent && !p.Closed) && Stopwatch.GetTimestamp() < graceEnd && !interrupt.IsCancellationRequested)
             {
                 await Task.Delay(20, CancellationToken.None);
             }
 
-            var measuredSeconds = (double)(Math.Min(Stopwatch.GetTimestamp(), clock.MeasureTo) - clock.MeasureFrom) / Stopwatch.Frequency;
+            var measuredSeconds = clock.MeasuredSeconds;
             await stopReading.CancelAsync();
             await Task.WhenAll(readers);
 
@@ -189,7 +175,7 @@ internal sealed class MessagingRunner(MessagingOptions options)
                 Delivered: pairs.Sum(p => p.Delivered),
                 MeasuredSent: pairs.Sum(p => p.MeasuredSent),
                 MeasuredDelivered: pairs.Sum(p => p.MeasuredDelivered),
-                MeasuredSeconds: Math.Max(0, measuredSeconds),
+                MeasuredSeconds: measuredSeconds,
                 latency,
                 Bounced: pairs.Sum(p => p.Bounced),
                 Lost: pairs.Sum(p => Math.Max(0, p.Sent - p.Delivered - p.Bounced)),
@@ -265,7 +251,7 @@ internal sealed class MessagingRunner(MessagingOptions options)
                 var now = Stopwatch.GetTimestamp();
                 await pair.Sender!.SendAsync(buffer.AsMemory(0, Format(buffer, pair.Prefix, count, now)), stop);
                 Volatile.Write(ref pair.Sent, pair.Sent + count);
-                if (now >= clock.MeasureFrom && now < clock.MeasureTo)
+                if (clock.Measures(now))
                 {
                     pair.MeasuredSent += count;
                 }
@@ -351,15 +337,12 @@ internal sealed class MessagingRunner(MessagingOptions options)
         }
     }
 
-    private static async Task ProgressAsync(Pair[] pairs, Clock clock, Task done)
+    private static Task ProgressAsync(Pair[] pairs, RunClock clock, Task done)
     {
-        var interactive = !Console.IsErrorRedirected;
         long lastDelivered = 0;
         long lastSent = 0;
-        var second = 0;
-        while (await Task.WhenAny(done, Task.Delay(1000)) != done)
+        return ProgressLine.PrintAsync(done, second =>
         {
-            second++;
             long sent = 0, delivered = 0, bounced = 0, disconnects = 0;
             foreach (var pair in pairs)
             {
@@ -369,23 +352,14 @@ internal sealed class MessagingRunner(MessagingOptions options)
                 disconnects += Volatile.Read(ref pair.Disconnects);
             }
 
-            var phase = Stopwatch.GetTimestamp() < clock.MeasureFrom ? "warmup" : "measure";
             var line = string.Create(CultureInfo.InvariantCulture,
-                $"  {second,3}s {phase,-7} sent {sent - lastSent,7}/s  delivered {delivered - lastDelivered,7}/s  in flight {sent - delivered - bounced,6}  bounced {bounced}  disconnects {disconnects}");
-            await Console.Error.WriteAsync(interactive ? "\r" + line : line + "\n");
+                $"  {second,3}s {clock.Phase,-7} sent {sent - lastSent,7}/s  delivered {delivered - lastDelivered,7}/s  in flight {sent - delivered - bounced,6}  bounced {bounced}  disconnects {disconnects}");
             lastDelivered = delivered;
             lastSent = sent;
-        }
-
-        if (interactive)
-        {
-            await Console.Error.WriteLineAsync();
-        }
+            return line;
+        });
     }
 
-    private static long Ticks(TimeSpan span) => (long)(span.TotalSeconds * Stopwatch.Frequency);
-
-    private sealed record Clock(long Start, long MeasureFrom, long MeasureTo);
 
     /// <summary>One sender and its receiver; counters are written by one side and read by the other or the progress line.</summary>
     private sealed class Pair
@@ -409,7 +383,7 @@ internal sealed class MessagingRunner(MessagingOptions options)
 
         public byte[] Prefix { get; set; } = [];
 
-        public Clock? Clock { get; set; }
+        public RunClock? Clock { get; set; }
 
         public AsyncSignal Signal { get; } = new();
 
@@ -420,7 +394,7 @@ internal sealed class MessagingRunner(MessagingOptions options)
             Volatile.Write(ref Delivered, Delivered + 1);
             Interlocked.Increment(ref Settled);
             Signal.Set();
-            if (Clock is { } clock && now >= clock.MeasureFrom && now < clock.MeasureTo)
+            if (Clock is { } clock && clock.Measures(now))
             {
                 MeasuredDelivered++;
                 Latency.RecordValue(Math.Min(HighestMicros, Math.Max(0, (now - sentAt) * 1_000_000 / Stopwatch.Frequency)));

@@ -179,11 +179,8 @@ internal sealed class PresenceRunner
 
     private async Task<PresenceResult> MeasureAsync(PresenceSetupReport setup, double onlineSeconds, CancellationTokenSource stopReading, List<Task> readers, CancellationToken interrupt)
     {
-        using var self = Process.GetCurrentProcess();
-        var cpuBefore = self.TotalProcessorTime;
-        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
-        var start = Stopwatch.GetTimestamp();
-        var clock = new Clock(start, start + Ticks(options.Warmup), start + Ticks(options.Warmup + options.Duration));
+        using var meter = new ToolMeter();
+        var clock = RunClock.StartNow(options.Warmup, options.Duration);
         var serverCpu = ServerCpu.OverWindowAsync(options.Access.ServerPid, clock.MeasureFrom, clock.MeasureTo, interrupt);
         foreach (var user in users)
         {
@@ -202,26 +199,21 @@ internal sealed class PresenceRunner
         var senders = users.Select(u => Task.Run(() => SendAsync(u, stopSending.Token), CancellationToken.None)).ToList();
         if (options.Rate is { } rate)
         {
-            senders.Add(PaceAsync(rate, start, stopSending.Token));
+            senders.Add(PaceAsync(rate, clock.Start, stopSending.Token));
         }
 
         await ProgressAsync(clock, Task.WhenAll(senders));
         await Task.WhenAll(senders);
-        self.Refresh();
-        var cost = new ToolCost(
-            (self.TotalProcessorTime - cpuBefore).TotalSeconds,
-            Stopwatch.GetElapsedTime(start).TotalSeconds,
-            GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore,
-            users.Sum(u => Volatile.Read(ref u.Sent) + Volatile.Read(ref u.Delivered) + Volatile.Read(ref u.Echoes)));
+        var cost = meter.Stop(users.Sum(u => Volatile.Read(ref u.Sent) + Volatile.Read(ref u.Delivered) + Volatile.Read(ref u.Echoes)));
 
         // Broadcasts in flight get the grace period to reach every contact before the rest count as missing.
-        var graceEnd = Stopwatch.GetTimestamp() + Ticks(options.Grace);
+        var graceEnd = Stopwatch.GetTimestamp() + RunClock.Ticks(options.Grace);
         while (users.Any(u => Volatile.Read(ref u.Completed) < u.Sent) && Stopwatch.GetTimestamp() < graceEnd && !interrupt.IsCancellationRequested)
         {
             await Task.Delay(20, CancellationToken.None);
         }
 
-        var measuredSeconds = (double)(Math.Min(Stopwatch.GetTimestamp(), clock.MeasureTo) - clock.MeasureFrom) / Stopwatch.Frequency;
+        var measuredSeconds = clock.MeasuredSeconds;
         await stopReading.CancelAsync();
         await Task.WhenAll(readers);
 
@@ -242,7 +234,7 @@ internal sealed class PresenceRunner
             delivered,
             MeasuredChanges: users.Sum(u => u.MeasuredSent),
             MeasuredDelivered: users.Sum(u => u.MeasuredDelivered),
-            MeasuredSeconds: Math.Max(0, measuredSeconds),
+            MeasuredSeconds: measuredSeconds,
             merged,
             Missing: Math.Max(0, changes * ring.Contacts - delivered),
             Unavailable: users.Sum(u => u.Unavailable),
@@ -313,7 +305,7 @@ internal sealed class PresenceRunner
 
                 await user.Connection.SendAsync(buffer.AsMemory(0, length), stop);
                 Volatile.Write(ref user.Sent, user.Sent + count);
-                if (now >= clock.MeasureFrom && now < clock.MeasureTo)
+                if (clock.Measures(now))
                 {
                     user.MeasuredSent += count;
                 }
@@ -420,7 +412,7 @@ internal sealed class PresenceRunner
     {
         var now = Stopwatch.GetTimestamp();
         Volatile.Write(ref receiver.Delivered, receiver.Delivered + 1);
-        if (receiver.Clock is { } clock && now >= clock.MeasureFrom && now < clock.MeasureTo)
+        if (receiver.Clock is { } clock && clock.Measures(now))
         {
             receiver.MeasuredDelivered++;
             var stripe = latency[receiver.Index % latency.Length];
@@ -454,15 +446,12 @@ internal sealed class PresenceRunner
             : -1;
     }
 
-    private async Task ProgressAsync(Clock clock, Task done)
+    private Task ProgressAsync(RunClock clock, Task done)
     {
-        var interactive = !Console.IsErrorRedirected;
         long lastSent = 0;
         long lastDelivered = 0;
-        var second = 0;
-        while (await Task.WhenAny(done, Task.Delay(1000)) != done)
+        return ProgressLine.PrintAsync(done, second =>
         {
-            second++;
             long sent = 0, completed = 0, delivered = 0, errors = 0;
             foreach (var user in users)
             {
@@ -472,23 +461,14 @@ internal sealed class PresenceRunner
                 errors += Volatile.Read(ref user.Unavailable) + Volatile.Read(ref user.ErrorStanzas) + Volatile.Read(ref user.Strays) + Volatile.Read(ref user.Disconnects);
             }
 
-            var phase = Stopwatch.GetTimestamp() < clock.MeasureFrom ? "warmup" : "measure";
             var line = string.Create(CultureInfo.InvariantCulture,
-                $"  {second,3}s {phase,-7} changes {sent - lastSent,7}/s  delivered {delivered - lastDelivered,8}/s  broadcasts in flight {sent - completed,6}  errors {errors}");
-            await Console.Error.WriteAsync(interactive ? "\r" + line : line + "\n");
+                $"  {second,3}s {clock.Phase,-7} changes {sent - lastSent,7}/s  delivered {delivered - lastDelivered,8}/s  broadcasts in flight {sent - completed,6}  errors {errors}");
             lastSent = sent;
             lastDelivered = delivered;
-        }
-
-        if (interactive)
-        {
-            await Console.Error.WriteLineAsync();
-        }
+            return line;
+        });
     }
 
-    private static long Ticks(TimeSpan span) => (long)(span.TotalSeconds * Stopwatch.Frequency);
-
-    private sealed record Clock(long Start, long MeasureFrom, long MeasureTo);
 
     private sealed class LatencyStripe
     {
@@ -532,7 +512,7 @@ internal sealed class PresenceRunner
         /// <summary>Per contact position: available presence received from it (before the run).</summary>
         public bool[] Seen { get; } = new bool[contacts];
 
-        public Clock? Clock { get; set; }
+        public RunClock? Clock { get; set; }
 
         public AsyncSignal Signal { get; } = new();
     }

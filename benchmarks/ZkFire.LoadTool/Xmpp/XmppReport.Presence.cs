@@ -16,7 +16,7 @@ internal static partial class XmppReport
         var rosters = s.Subscribes + s.Removed == 0 ? "already complete" : string.Create(C, $"{s.Subscribes} subscription requests, {s.Approvals} approvals, {s.Removed} items removed");
         text.AppendLine(C, $"  setup     rosters {rosters} in {s.Seconds:0.0} s ({s.Rounds} roster checks); logins and initial presence until all contacts seen {r.OnlineSeconds:0.0} s");
         text.AppendLine(C, $"  delivered {r.MeasuredDelivered} presence to contacts in {r.MeasuredSeconds:0.00} s = {PerSecond(r.MeasuredDelivered, r):0}/s ({PerSecond(r.MeasuredChanges, r):0} changes/s, each to {o.Contacts} contacts)");
-        text.AppendLine(C, $"  latency   p50 {Ms(r.LatencyMicros.GetValueAtPercentile(50))}  p99 {Ms(r.LatencyMicros.GetValueAtPercentile(99))}  p99.9 {Ms(r.LatencyMicros.GetValueAtPercentile(99.9))}  max {Ms(r.LatencyMicros.GetMaxValue())}  mean {r.LatencyMicros.GetMean() / 1000:0.000} ms");
+        text.AppendLine(C, $"  latency   {Percentiles(r.LatencyMicros)}");
         text.AppendLine(C, $"  errors    {Errors(r)} (missing {r.Missing} of {r.Changes * o.Contacts} deliveries, contacts unavailable {r.Unavailable}, error stanzas {r.ErrorStanzas}, from non-contacts {r.Strays}, disconnects {r.Disconnects})");
         text.AppendLine(C, $"  the tool  {CpuShare(r.Cost):0.00} cores busy, {BytesPerMessage(r.Cost):0.0} B allocated per presence sent or received");
         ServerCpuText(text, r.ServerCpuSeconds, r.MeasuredSeconds, r.MeasuredDelivered, "presence delivered");
@@ -71,13 +71,7 @@ internal static partial class XmppReport
             json.WriteNumber("toolCores", Math.Round(CpuShare(r.Cost), 2));
             json.WriteNumber("toolBytesPerStanza", Math.Round(BytesPerMessage(r.Cost), 1));
             ServerCpuJson(json, r.ServerCpuSeconds, r.MeasuredSeconds, r.MeasuredDelivered);
-            json.WriteStartObject("latencyMs");
-            json.WriteNumber("p50", ToMs(r.LatencyMicros.GetValueAtPercentile(50)));
-            json.WriteNumber("p99", ToMs(r.LatencyMicros.GetValueAtPercentile(99)));
-            json.WriteNumber("p999", ToMs(r.LatencyMicros.GetValueAtPercentile(99.9)));
-            json.WriteNumber("max", ToMs(r.LatencyMicros.GetMaxValue()));
-            json.WriteNumber("mean", Math.Round(r.LatencyMicros.GetMean() / 1000, 3));
-            json.WriteEndObject();
+            LatencyMs(json, r.LatencyMicros);
         });
     }
 

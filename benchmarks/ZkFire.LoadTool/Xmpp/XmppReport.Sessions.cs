@@ -161,28 +161,6 @@ internal static partial class XmppReport
         json.WriteEndObject();
     }
 
-    private static void LatencyMs(Utf8JsonWriter json, HistogramBase latency)
-    {
-        if (latency.TotalCount == 0)
-        {
-            json.WriteNull("latencyMs");
-            return;
-        }
-
-        json.WriteStartObject("latencyMs");
-        json.WriteNumber("p50", ToMs(latency.GetValueAtPercentile(50)));
-        json.WriteNumber("p99", ToMs(latency.GetValueAtPercentile(99)));
-        json.WriteNumber("p999", ToMs(latency.GetValueAtPercentile(99.9)));
-        json.WriteNumber("max", ToMs(latency.GetMaxValue()));
-        json.WriteNumber("mean", Math.Round(latency.GetMean() / 1000, 3));
-        json.WriteEndObject();
-    }
-
-    private static string Percentiles(HistogramBase h) =>
-        h.TotalCount == 0
-            ? "no login succeeded"
-            : string.Create(C, $"p50 {Ms(h.GetValueAtPercentile(50))}  p99 {Ms(h.GetValueAtPercentile(99))}  p99.9 {Ms(h.GetValueAtPercentile(99.9))}  max {Ms(h.GetMaxValue())}");
-
     private static string ErrorsText(IReadOnlyDictionary<string, long> errors) =>
         errors.Count == 0
             ? "0"

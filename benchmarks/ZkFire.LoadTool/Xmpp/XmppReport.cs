@@ -19,7 +19,7 @@ internal static partial class XmppReport
         text.AppendLine(C, $"xmpp-messaging {Endpoint(o.SenderEndpoint)} -> {Endpoint(o.ReceiverEndpoint)} ({where}): {o.Pairs} pairs, window {o.Window}, {offered}, {o.Warmup.TotalSeconds:0.###} s warmup + {o.Duration.TotalSeconds:0.###} s");
         text.AppendLine(C, $"  login     {Transport(r.Encrypted)}, SASL {XmppAccess.SaslName(o.Access.Sasl)}, accounts {(o.Access.Register ? "registered in-band (XEP-0077)" : "pre-created")}; setup {r.SetupSeconds:0.0} s");
         text.AppendLine(C, $"  delivered {r.MeasuredDelivered} in {r.MeasuredSeconds:0.00} s = {Delivered(r):0} msgs/s (sent {Sent(r):0} msgs/s)");
-        text.AppendLine(C, $"  latency   p50 {Ms(r.LatencyMicros.GetValueAtPercentile(50))}  p99 {Ms(r.LatencyMicros.GetValueAtPercentile(99))}  p99.9 {Ms(r.LatencyMicros.GetValueAtPercentile(99.9))}  max {Ms(r.LatencyMicros.GetMaxValue())}  mean {r.LatencyMicros.GetMean() / 1000:0.000} ms");
+        text.AppendLine(C, $"  latency   {Percentiles(r.LatencyMicros)}");
         text.AppendLine(C, $"  errors    {Errors(r)} (bounced {r.Bounced}, lost {r.Lost} of {r.Sent} sent, disconnects {r.Disconnects})");
         text.AppendLine(C, $"  the tool  {CpuShare(r.Cost):0.00} cores busy, {BytesPerMessage(r.Cost):0.0} B allocated per message sent or received");
         ServerCpuText(text, r.ServerCpuSeconds, r.MeasuredSeconds, r.MeasuredDelivered, "messages delivered");
@@ -63,13 +63,7 @@ internal static partial class XmppReport
             json.WriteNumber("toolCores", Math.Round(CpuShare(r.Cost), 2));
             json.WriteNumber("toolBytesPerMessage", Math.Round(BytesPerMessage(r.Cost), 1));
             ServerCpuJson(json, r.ServerCpuSeconds, r.MeasuredSeconds, r.MeasuredDelivered);
-            json.WriteStartObject("latencyMs");
-            json.WriteNumber("p50", ToMs(r.LatencyMicros.GetValueAtPercentile(50)));
-            json.WriteNumber("p99", ToMs(r.LatencyMicros.GetValueAtPercentile(99)));
-            json.WriteNumber("p999", ToMs(r.LatencyMicros.GetValueAtPercentile(99.9)));
-            json.WriteNumber("max", ToMs(r.LatencyMicros.GetMaxValue()));
-            json.WriteNumber("mean", Math.Round(r.LatencyMicros.GetMean() / 1000, 3));
-            json.WriteEndObject();
+            LatencyMs(json, r.LatencyMicros);
         });
     }
 
@@ -153,6 +147,28 @@ internal static partial class XmppReport
             json.WriteNumber("perServerCpuSecond", Math.Round(cpu > 0 ? work / cpu : 0, 1));
         }
     }
+
+    private static void LatencyMs(Utf8JsonWriter json, HistogramBase latency)
+    {
+        if (latency.TotalCount == 0)
+        {
+            json.WriteNull("latencyMs");
+            return;
+        }
+
+        json.WriteStartObject("latencyMs");
+        json.WriteNumber("p50", ToMs(latency.GetValueAtPercentile(50)));
+        json.WriteNumber("p99", ToMs(latency.GetValueAtPercentile(99)));
+        json.WriteNumber("p999", ToMs(latency.GetValueAtPercentile(99.9)));
+        json.WriteNumber("max", ToMs(latency.GetMaxValue()));
+        json.WriteNumber("mean", Math.Round(latency.GetMean() / 1000, 3));
+        json.WriteEndObject();
+    }
+
+    private static string Percentiles(HistogramBase h) =>
+        h.TotalCount == 0
+            ? "nothing measured"
+            : string.Create(C, $"p50 {Ms(h.GetValueAtPercentile(50))}  p99 {Ms(h.GetValueAtPercentile(99))}  p99.9 {Ms(h.GetValueAtPercentile(99.9))}  max {Ms(h.GetMaxValue())}");
 
     private static string Transport(bool encrypted) => encrypted ? "STARTTLS" : "plain TCP on loopback (server allows it)";
 

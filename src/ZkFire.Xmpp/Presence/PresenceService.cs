@@ -238,20 +238,27 @@ internal sealed class PresenceService(StanzaRouter router, IRosterStore rosters,
         }
     }
 
-    private async ValueTask OutboundSubscriptionAsync(Jid user, Jid contact, Element stanza, SubscriptionRequest request, CancellationToken cancellationToken)
+    /// <summary>Moves the user's roster item for the contact through one step of the subscription state machine and saves it when it changed.</summary>
+    private async ValueTask<(SubscriptionState Before, SubscriptionTransition Transition)> TransitionAsync(
+        Jid user, Jid contact, Func<SubscriptionState, SubscriptionTransition> step, bool userActed, CancellationToken cancellationToken)
     {
-        SubscriptionState before;
-        SubscriptionTransition transition;
         using (await itemLocks.LockAsync(user, contact, cancellationToken))
         {
             var item = await rosters.GetAsync(user.Local!, contact.ToString(), cancellationToken);
-            before = RosterService.StateOf(item);
-            transition = SubscriptionStateMachine.Outbound(before, request);
+            var before = RosterService.StateOf(item);
+            var transition = step(before);
             if (transition.Changed)
             {
-                await router.Rosters.SaveStateAsync(user, contact, item, transition.State, userActed: true, cancellationToken);
+                await router.Rosters.SaveStateAsync(user, contact, item, transition.State, userActed, cancellationToken);
             }
+
+            return (before, transition);
         }
+    }
+
+    private async ValueTask OutboundSubscriptionAsync(Jid user, Jid contact, Element stanza, SubscriptionRequest request, CancellationToken cancellationToken)
+    {
+        var (before, transition) = await TransitionAsync(user, contact, state => SubscriptionStateMachine.Outbound(state, request), userActed: true, cancellationToken);
 
         if (transition.Route)
         {
@@ -265,18 +272,7 @@ internal sealed class PresenceService(StanzaRouter router, IRosterStore rosters,
 
     private async ValueTask InboundSubscriptionAsync(Jid user, Jid contact, SubscriptionRequest request, Element stanza, CancellationToken cancellationToken)
     {
-        SubscriptionState before;
-        SubscriptionTransition transition;
-        using (await itemLocks.LockAsync(user, contact, cancellationToken))
-        {
-            var item = await rosters.GetAsync(user.Local!, contact.ToString(), cancellationToken);
-            before = RosterService.StateOf(item);
-            transition = SubscriptionStateMachine.Inbound(before, request);
-            if (transition.Changed)
-            {
-                await router.Rosters.SaveStateAsync(user, contact, item, transition.State, userActed: false, cancellationToken);
-            }
-        }
+        var (before, transition) = await TransitionAsync(user, contact, state => SubscriptionStateMachine.Inbound(state, request), userActed: false, cancellationToken);
 
         if (transition.Route)
         {

@@ -394,6 +394,6 @@ internal sealed partial class C2sConnection
     private static string Escape(string value) =>
         value.Replace("&", "&amp;", StringComparison.Ordinal).Replace("'", "&apos;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal);
 
-    [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Information, Message = "{Jid} bound from {Address}")]
+    [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Debug, Message = "{Jid} bound from {Address}")]
     private static partial void LogBound(Microsoft.Extensions.Logging.ILogger logger, Jid jid, IPAddress address);
 }

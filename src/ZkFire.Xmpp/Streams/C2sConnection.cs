@@ -429,7 +429,7 @@ internal sealed partial class C2sConnection : IStanzaSink, IThreadPoolWorkItem
     [LoggerMessage(Level = LogLevel.Error, Message = "Stream from {Address} failed")]
     private static partial void LogFailed(ILogger logger, Exception exception, IPAddress address);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "{Jid} went offline")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Jid} went offline")]
     private static partial void LogUnbound(ILogger logger, Jid jid);
 }
 
