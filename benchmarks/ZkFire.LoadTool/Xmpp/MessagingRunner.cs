@@ -129,36 +129,33 @@ internal sealed class MessagingRunner(MessagingOptions options)
         {
             await ProbeRoutesAsync(pairs, interrupt);
 
-            using var meter = new ToolMeter();
-            var clock = RunClock.StartNow(options.Warmup, options.Duration);
-            var serverCpu = ServerCpu.OverWindowAsync(options.Access.ServerPid, clock.MeasureFrom, clock.MeasureTo, interrupt);
-            foreach (var pair in pairs)
-            {
-                pair.Clock = clock;
-            }
-
-            using var stopSending = CancellationTokenSource.CreateLinkedTokenSource(interrupt);
-            stopSending.CancelAfter(options.Warmup + options.Duration);
-            using var wake = stopSending.Token.Register(() =>
-            {
-                foreach (var pair in pairs)
-                {
-                    pair.Signal.Set();
-                }
-            });
-            var senders = pairs.Select(p => Task.Run(() => SendAsync(p, pairs.Length, stopSending.Token), CancellationToken.None)).ToArray();
-            await ProgressAsync(pairs, clock, Task.WhenAll(senders));
-            await Task.WhenAll(senders);
-            var cost = meter.Stop(pairs.Sum(p => Volatile.Read(ref p.Sent) + Volatile.Read(ref p.Delivered)));
-
             // Messages in flight get the grace period to arrive (or bounce) before they count as lost.
-            var graceEnd = Stopwatch.GetTimestamp() + RunClock.Ticks(options.Grace);
-            while (pairs.Any(p => Volatile.Read(ref p.Settled) < p.Sent && !p.Closed) && Stopwatch.GetTimestamp() < graceEnd && !interrupt.IsCancellationRequested)
-            {
-                await Task.Delay(20, CancellationToken.None);
-            }
+            var phase = await SendingPhase.RunAsync(
+                options.Warmup,
+                options.Duration,
+                options.Grace,
+                options.Access.ServerPid,
+                (clock, stop) =>
+                {
+                    foreach (var pair in pairs)
+                    {
+                        pair.Clock = clock;
+                    }
 
-            var measuredSeconds = clock.MeasuredSeconds;
+                    return pairs.Select(p => Task.Run(() => SendAsync(p, pairs.Length, stop), CancellationToken.None));
+                },
+                () =>
+                {
+                    foreach (var pair in pairs)
+                    {
+                        pair.Signal.Set();
+                    }
+                },
+                (clock, senders) => ProgressAsync(pairs, clock, senders),
+                () => pairs.Sum(p => Volatile.Read(ref p.Sent) + Volatile.Read(ref p.Delivered)),
+                () => pairs.Any(p => Volatile.Read(ref p.Settled) < p.Sent && !p.Closed),
+                interrupt);
+            var measuredSeconds = phase.Clock.MeasuredSeconds;
             await stopReading.CancelAsync();
             await Task.WhenAll(readers);
 
@@ -181,8 +178,8 @@ internal sealed class MessagingRunner(MessagingOptions options)
                 Lost: pairs.Sum(p => Math.Max(0, p.Sent - p.Delivered - p.Bounced)),
                 Disconnects: pairs.Sum(p => p.Disconnects),
                 setupSeconds,
-                cost,
-                await serverCpu);
+                phase.Cost,
+                phase.ServerCpuSeconds);
         }
         finally
         {
@@ -286,22 +283,7 @@ internal sealed class MessagingRunner(MessagingOptions options)
     /// <summary>Reads one connection of a pair until it closes or the run ends.</summary>
     private async Task ReadAsync(Pair pair, XmppConnection connection, bool receiving, CancellationToken stop)
     {
-        try
-        {
-            while (Drain(pair, connection, receiving))
-            {
-                if (await connection.FillAsync(stop) == 0)
-                {
-                    throw new XmppException("connection closed");
-                }
-            }
-
-            throw new XmppException("stream ended");
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-        }
-        catch (Exception e) when (e is XmppException or IOException or SocketException or ObjectDisposedException)
+        if (!await connection.PumpAsync(() => Drain(pair, connection, receiving), stop))
         {
             Interlocked.Increment(ref pair.Disconnects);
             pair.Closed = true;

@@ -179,41 +179,39 @@ internal sealed class PresenceRunner
 
     private async Task<PresenceResult> MeasureAsync(PresenceSetupReport setup, double onlineSeconds, CancellationTokenSource stopReading, List<Task> readers, CancellationToken interrupt)
     {
-        using var meter = new ToolMeter();
-        var clock = RunClock.StartNow(options.Warmup, options.Duration);
-        var serverCpu = ServerCpu.OverWindowAsync(options.Access.ServerPid, clock.MeasureFrom, clock.MeasureTo, interrupt);
-        foreach (var user in users)
-        {
-            user.Clock = clock;
-        }
-
-        using var stopSending = CancellationTokenSource.CreateLinkedTokenSource(interrupt);
-        stopSending.CancelAfter(options.Warmup + options.Duration);
-        using var wake = stopSending.Token.Register(() =>
-        {
-            foreach (var user in users)
-            {
-                user.Signal.Set();
-            }
-        });
-        var senders = users.Select(u => Task.Run(() => SendAsync(u, stopSending.Token), CancellationToken.None)).ToList();
-        if (options.Rate is { } rate)
-        {
-            senders.Add(PaceAsync(rate, clock.Start, stopSending.Token));
-        }
-
-        await ProgressAsync(clock, Task.WhenAll(senders));
-        await Task.WhenAll(senders);
-        var cost = meter.Stop(users.Sum(u => Volatile.Read(ref u.Sent) + Volatile.Read(ref u.Delivered) + Volatile.Read(ref u.Echoes)));
-
         // Broadcasts in flight get the grace period to reach every contact before the rest count as missing.
-        var graceEnd = Stopwatch.GetTimestamp() + RunClock.Ticks(options.Grace);
-        while (users.Any(u => Volatile.Read(ref u.Completed) < u.Sent) && Stopwatch.GetTimestamp() < graceEnd && !interrupt.IsCancellationRequested)
-        {
-            await Task.Delay(20, CancellationToken.None);
-        }
+        var phase = await SendingPhase.RunAsync(
+            options.Warmup,
+            options.Duration,
+            options.Grace,
+            options.Access.ServerPid,
+            (clock, stop) =>
+            {
+                foreach (var user in users)
+                {
+                    user.Clock = clock;
+                }
 
-        var measuredSeconds = clock.MeasuredSeconds;
+                var senders = users.Select(u => Task.Run(() => SendAsync(u, stop), CancellationToken.None)).ToList();
+                if (options.Rate is { } rate)
+                {
+                    senders.Add(PaceAsync(rate, clock.Start, stop));
+                }
+
+                return senders;
+            },
+            () =>
+            {
+                foreach (var user in users)
+                {
+                    user.Signal.Set();
+                }
+            },
+            ProgressAsync,
+            () => users.Sum(u => Volatile.Read(ref u.Sent) + Volatile.Read(ref u.Delivered) + Volatile.Read(ref u.Echoes)),
+            () => users.Any(u => Volatile.Read(ref u.Completed) < u.Sent),
+            interrupt);
+        var measuredSeconds = phase.Clock.MeasuredSeconds;
         await stopReading.CancelAsync();
         await Task.WhenAll(readers);
 
@@ -241,8 +239,8 @@ internal sealed class PresenceRunner
             ErrorStanzas: users.Sum(u => u.ErrorStanzas),
             Strays: users.Sum(u => u.Strays),
             Disconnects: users.Sum(u => u.Disconnects),
-            cost,
-            await serverCpu);
+            phase.Cost,
+            phase.ServerCpuSeconds);
     }
 
     /// <summary>Hands the changes of a fixed total rate to the users in turn, so the offered load is smooth whatever their number.</summary>
@@ -337,22 +335,7 @@ internal sealed class PresenceRunner
     /// <summary>Reads one user's connection until it closes or the run ends.</summary>
     private async Task ReadAsync(User user, CancellationToken stop)
     {
-        try
-        {
-            while (Drain(user))
-            {
-                if (await user.Connection.FillAsync(stop) == 0)
-                {
-                    throw new XmppException("connection closed");
-                }
-            }
-
-            throw new XmppException("stream ended");
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-        }
-        catch (Exception e) when (e is XmppException or IOException or SocketException or ObjectDisposedException)
+        if (!await user.Connection.PumpAsync(() => Drain(user), stop))
         {
             Interlocked.Increment(ref user.Disconnects);
             user.Closed = true;

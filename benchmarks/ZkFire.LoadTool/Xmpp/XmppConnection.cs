@@ -274,6 +274,35 @@ internal sealed class XmppConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Hands everything received to <paramref name="drain"/> (which consumes what it can and returns false at the end
+    /// of the stream) until the stream ends, the connection closes or <paramref name="stop"/>: true when stopped, false
+    /// when the connection was lost.
+    /// </summary>
+    public async Task<bool> PumpAsync(Func<bool> drain, CancellationToken stop)
+    {
+        try
+        {
+            while (drain())
+            {
+                if (await FillAsync(stop) == 0)
+                {
+                    return false;
+                }
+            }
+
+            return false;
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            return true;
+        }
+        catch (Exception e) when (e is XmppException or IOException or SocketException or ObjectDisposedException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Reads more bytes after <see cref="Unread"/>, compacting or growing the buffer first; 0 means the server closed.</summary>
     /// <remarks>The hot readers' one await per read: pooled, so a read that has to wait allocates no state machine.</remarks>
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]

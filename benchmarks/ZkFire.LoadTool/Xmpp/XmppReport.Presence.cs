@@ -10,9 +10,9 @@ internal static partial class XmppReport
         var o = r.Options;
         var s = r.Setup;
         var text = new System.Text.StringBuilder();
-        var offered = o.Rate is { } rate ? string.Create(C, $"offered {rate:0.#} changes/s") : "max rate";
+        var offered = Offered(o.Rate, "changes/s");
         text.AppendLine(C, $"xmpp-presence on {Endpoints(o)}: {o.Users} users x {o.Contacts} contacts (ring), window {o.Window}, {offered}, {o.Warmup.TotalSeconds:0.###} s warmup + {o.Duration.TotalSeconds:0.###} s");
-        text.AppendLine(C, $"  login     {Transport(r.Encrypted)}, SASL {XmppAccess.SaslName(o.Access.Sasl)}, accounts {(o.Access.Register ? "registered in-band (XEP-0077)" : "pre-created")}");
+        text.AppendLine(C, $"  login     {Transport(r.Encrypted)}, SASL {XmppAccess.SaslName(o.Access.Sasl)}, accounts {Made(o.Access)}");
         var rosters = s.Subscribes + s.Removed == 0 ? "already complete" : string.Create(C, $"{s.Subscribes} subscription requests, {s.Approvals} approvals, {s.Removed} items removed");
         text.AppendLine(C, $"  setup     rosters {rosters} in {s.Seconds:0.0} s ({s.Rounds} roster checks); logins and initial presence until all contacts seen {r.OnlineSeconds:0.0} s");
         text.AppendLine(C, $"  delivered {r.MeasuredDelivered} presence to contacts in {r.MeasuredSeconds:0.00} s = {PerSecond(r.MeasuredDelivered, r):0}/s ({PerSecond(r.MeasuredChanges, r):0} changes/s, each to {o.Contacts} contacts)");
@@ -37,9 +37,7 @@ internal static partial class XmppReport
             }
 
             json.WriteEndArray();
-            json.WriteString("transport", r.Encrypted ? "starttls" : "plain");
-            json.WriteString("sasl", XmppAccess.SaslName(o.Access.Sasl));
-            json.WriteString("accounts", o.Access.Register ? "in-band" : "pre-created");
+            AccessJson(json, o.Access, r.Encrypted);
             json.WriteNumber("users", o.Users);
             json.WriteNumber("contacts", o.Contacts);
             json.WriteNumber("window", o.Window);

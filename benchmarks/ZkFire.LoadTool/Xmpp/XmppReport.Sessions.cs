@@ -13,7 +13,7 @@ internal static partial class XmppReport
         var load = o.Load;
         var text = new StringBuilder();
         text.AppendLine(C, $"xmpp-login {Endpoints(load)}: {o.Accounts} accounts, concurrency {load.Concurrency}, {o.Rounds} round(s){Sources(load)}");
-        text.AppendLine(C, $"  login     {Transport(Encrypted(r))}, SASL {Mechanism(load)}, bind, initial presence until its echo; accounts {Made(load)}");
+        text.AppendLine(C, $"  login     {Transport(Encrypted(r))}, SASL {Mechanism(load)}, bind, initial presence until its echo; accounts {Made(load.Access)}");
         text.AppendLine(C, $"  setup     {r.SetupSeconds:0.0} s: first logins (unmeasured) {r.FirstLogins.Succeeded} at {r.FirstLogins.PerSecond:0}/s, errors {ErrorsText(r.FirstLogins.Errors)}");
         for (var i = 0; i < r.Rounds.Count; i++)
         {
@@ -75,7 +75,7 @@ internal static partial class XmppReport
         var text = new StringBuilder();
         var resources = o.Accounts < o.Sessions ? string.Create(C, $" ({(o.Sessions + o.Accounts - 1) / o.Accounts} resources each at most)") : string.Empty;
         text.AppendLine(C, $"xmpp-idle {Endpoints(load)}: {o.Sessions} sessions over {o.Accounts} accounts{resources}, concurrency {load.Concurrency}, held {r.HeldSeconds:0.0} s{Sources(load)}");
-        text.AppendLine(C, $"  login     {Transport(r.Logins.Encrypted)}, SASL {Mechanism(load)}, bind, initial presence until its echo; accounts {Made(load)}{(load.Access.Register ? string.Create(C, $" in {r.SetupSeconds:0.0} s, before the baseline") : string.Empty)}");
+        text.AppendLine(C, $"  login     {Transport(r.Logins.Encrypted)}, SASL {Mechanism(load)}, bind, initial presence until its echo; accounts {Made(load.Access)}{(load.Access.Register ? string.Create(C, $" in {r.SetupSeconds:0.0} s, before the baseline") : string.Empty)}");
         text.AppendLine(C, $"  logins    {r.Logins.Succeeded} online in {r.Logins.Seconds:0.00} s = {r.Logins.PerSecond:0} logins/s  {Percentiles(r.Logins.LatencyMicros)}");
         if (r.Server is { } s)
         {
@@ -143,9 +143,7 @@ internal static partial class XmppReport
         }
 
         json.WriteEndArray();
-        json.WriteString("transport", encrypted ? "starttls" : "plain");
-        json.WriteString("sasl", XmppAccess.SaslName(load.Access.Sasl));
-        json.WriteString("accounts", load.Access.Register ? "in-band" : "pre-created");
+        AccessJson(json, load.Access, encrypted);
         json.WriteNumber("concurrency", load.Concurrency);
         json.WriteNumber("sourceAddresses", load.Sources.Count);
     }
@@ -203,7 +201,6 @@ internal static partial class XmppReport
     private static string Mechanism(SessionLoad load) =>
         load.Access.Sasl == SaslChoice.ScramSha1 ? "SCRAM-SHA-1 (salted password cached after each account's first login)" : "PLAIN";
 
-    private static string Made(SessionLoad load) => load.Access.Register ? "registered in-band (XEP-0077)" : "pre-created";
 
     private static double PerSession(long kb, int sessions) => sessions > 0 ? (double)kb / sessions : double.NaN;
 

@@ -14,10 +14,10 @@ internal static partial class XmppReport
     {
         var o = r.Options;
         var text = new StringBuilder();
-        var offered = o.Rate is { } rate ? string.Create(C, $"offered {rate:0.#} msgs/s") : "max rate";
+        var offered = Offered(o.Rate, "msgs/s");
         var where = o.SenderEndpoint.Equals(o.ReceiverEndpoint) ? "same node" : "cross node";
         text.AppendLine(C, $"xmpp-messaging {Endpoint(o.SenderEndpoint)} -> {Endpoint(o.ReceiverEndpoint)} ({where}): {o.Pairs} pairs, window {o.Window}, {offered}, {o.Warmup.TotalSeconds:0.###} s warmup + {o.Duration.TotalSeconds:0.###} s");
-        text.AppendLine(C, $"  login     {Transport(r.Encrypted)}, SASL {XmppAccess.SaslName(o.Access.Sasl)}, accounts {(o.Access.Register ? "registered in-band (XEP-0077)" : "pre-created")}; setup {r.SetupSeconds:0.0} s");
+        text.AppendLine(C, $"  login     {Transport(r.Encrypted)}, SASL {XmppAccess.SaslName(o.Access.Sasl)}, accounts {Made(o.Access)}; setup {r.SetupSeconds:0.0} s");
         text.AppendLine(C, $"  delivered {r.MeasuredDelivered} in {r.MeasuredSeconds:0.00} s = {Delivered(r):0} msgs/s (sent {Sent(r):0} msgs/s)");
         text.AppendLine(C, $"  latency   {Percentiles(r.LatencyMicros)}");
         text.AppendLine(C, $"  errors    {Errors(r)} (bounced {r.Bounced}, lost {r.Lost} of {r.Sent} sent, disconnects {r.Disconnects})");
@@ -36,9 +36,7 @@ internal static partial class XmppReport
             json.WriteString("senderEndpoint", Endpoint(o.SenderEndpoint));
             json.WriteString("receiverEndpoint", Endpoint(o.ReceiverEndpoint));
             json.WriteBoolean("sameEndpoint", o.SenderEndpoint.Equals(o.ReceiverEndpoint));
-            json.WriteString("transport", r.Encrypted ? "starttls" : "plain");
-            json.WriteString("sasl", XmppAccess.SaslName(o.Access.Sasl));
-            json.WriteString("accounts", o.Access.Register ? "in-band" : "pre-created");
+            AccessJson(json, o.Access, r.Encrypted);
             json.WriteNumber("pairs", o.Pairs);
             json.WriteNumber("window", o.Window);
             if (o.Rate is { } rate)
@@ -169,6 +167,18 @@ internal static partial class XmppReport
         h.TotalCount == 0
             ? "nothing measured"
             : string.Create(C, $"p50 {Ms(h.GetValueAtPercentile(50))}  p99 {Ms(h.GetValueAtPercentile(99))}  p99.9 {Ms(h.GetValueAtPercentile(99.9))}  max {Ms(h.GetMaxValue())}");
+
+    /// <summary>How the sessions logged in, for the JSON summary.</summary>
+    private static void AccessJson(Utf8JsonWriter json, XmppAccess access, bool encrypted)
+    {
+        json.WriteString("transport", encrypted ? "starttls" : "plain");
+        json.WriteString("sasl", XmppAccess.SaslName(access.Sasl));
+        json.WriteString("accounts", access.Register ? "in-band" : "pre-created");
+    }
+
+    private static string Made(XmppAccess access) => access.Register ? "registered in-band (XEP-0077)" : "pre-created";
+
+    private static string Offered(double? rate, string unit) => rate is { } r ? string.Create(C, $"offered {r:0.#} {unit}") : "max rate";
 
     private static string Transport(bool encrypted) => encrypted ? "STARTTLS" : "plain TCP on loopback (server allows it)";
 

@@ -70,3 +70,51 @@ internal sealed class ToolMeter : IDisposable
 
     public void Dispose() => self.Dispose();
 }
+
+/// <summary>What the measured phase of a closed-loop workload gives back.</summary>
+/// <param name="ServerCpuSeconds">The server's CPU time in the measured window, when its pid was given.</param>
+internal sealed record PhaseResult(RunClock Clock, ToolCost Cost, double? ServerCpuSeconds);
+
+/// <summary>
+/// The measured phase the messaging and presence workloads share: the clock, the server's CPU over the window, the
+/// senders until warmup plus duration (woken at the end), the progress line, the tool's cost, then a grace period
+/// for what is still in flight.
+/// </summary>
+internal static class SendingPhase
+{
+    /// <param name="startSenders">Starts the senders with the clock and the token that ends sending.</param>
+    /// <param name="wakeSenders">Wakes senders waiting for room in their window, so that they see the end.</param>
+    /// <param name="work">Units the tool handled (for its cost per unit), read once sending has stopped.</param>
+    /// <param name="inFlight">Whether something sent has not yet arrived; the grace period ends when nothing has.</param>
+    public static async Task<PhaseResult> RunAsync(
+        TimeSpan warmup,
+        TimeSpan duration,
+        TimeSpan grace,
+        int? serverPid,
+        Func<RunClock, CancellationToken, IEnumerable<Task>> startSenders,
+        Action wakeSenders,
+        Func<RunClock, Task, Task> progress,
+        Func<long> work,
+        Func<bool> inFlight,
+        CancellationToken interrupt)
+    {
+        using var meter = new ToolMeter();
+        var clock = RunClock.StartNow(warmup, duration);
+        var serverCpu = ServerCpu.OverWindowAsync(serverPid, clock.MeasureFrom, clock.MeasureTo, interrupt);
+        using var stopSending = CancellationTokenSource.CreateLinkedTokenSource(interrupt);
+        stopSending.CancelAfter(warmup + duration);
+        using var wake = stopSending.Token.Register(wakeSenders);
+        var senders = Task.WhenAll(startSenders(clock, stopSending.Token));
+        await progress(clock, senders);
+        await senders;
+        var cost = meter.Stop(work());
+
+        var graceEnd = Stopwatch.GetTimestamp() + RunClock.Ticks(grace);
+        while (inFlight() && Stopwatch.GetTimestamp() < graceEnd && !interrupt.IsCancellationRequested)
+        {
+            await Task.Delay(20, CancellationToken.None);
+        }
+
+        return new PhaseResult(clock, cost, await serverCpu);
+    }
+}
