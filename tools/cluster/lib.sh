@@ -95,6 +95,18 @@ start_node() {
     start_process "node$n" "$dir/node$n/pid" "$dir/node$n/node.log" dotnet "$ZKFIRE_DLL" run --config "$dir/node$n/cluster.xml"
 }
 
+# start_nodes DIR: starts node1..node3 and waits until each answers on its c2s port.
+start_nodes() {
+    local dir=$1 n
+    for n in "${NODES[@]}"; do
+        start_node "$dir" "$n"
+    done
+    for n in "${NODES[@]}"; do
+        wait_for_port "node$n" "$dir/node$n/pid" "$(c2s_port "$n")" 90
+        log "node$n: c2s port $(c2s_port "$n") answers"
+    done
+}
+
 # wait_for_port NAME PIDFILE PORT SECONDS: until PORT answers; fails early if the process died.
 wait_for_port() {
     local name=$1 pidfile=$2 port=$3 deadline=$((SECONDS + $4))
@@ -130,6 +142,21 @@ stop_pid() {
         log "$name: pid $pid stopped (SIGTERM)"
     fi
     rm -f "$pidfile"
+}
+
+# stop_group DIR KIND: stops KIND1..KIND3 (node or zk) together, each by its pid file.
+stop_group() {
+    local dir=$1 kind=$2 n
+    for n in "${NODES[@]}"; do
+        stop_pid "$kind$n" "$dir/$kind$n/pid" &
+    done
+    wait
+}
+
+# existing_cluster_dir DIR: the absolute path of a cluster directory a start script made.
+existing_cluster_dir() {
+    [[ -d "$1" ]] || die "no cluster directory $1"
+    absolute_dir "$1"
 }
 
 # A node's latest run logs so while the cluster layer is not in the build; then no node registers in ZooKeeper.

@@ -64,13 +64,7 @@ done
 wait_for_ensemble 90 $(for n in "${NODES[@]}"; do client_port "$n"; done) || die "see $DIR/zk*/zk.log"
 log "Apache ZooKeeper ensemble serving: $connect_string"
 
-for n in "${NODES[@]}"; do
-    start_node "$DIR" "$n"
-done
-for n in "${NODES[@]}"; do
-    wait_for_port "node$n" "$DIR/node$n/pid" "$(c2s_port "$n")" 90
-    log "node$n: c2s port $(c2s_port "$n") answers"
-done
+start_nodes "$DIR"
 wait_for_cluster "$DIR" 90
 
 echo

@@ -37,13 +37,7 @@ ${servers}    <property name=\"quorum.auth.secretFile\">$DIR/quorum.secret</prop
 done
 log "configs written under $DIR (node1..node3/cluster.xml, shared store $DIR/shared/xmpp.db)"
 
-for n in "${NODES[@]}"; do
-    start_node "$DIR" "$n"
-done
-for n in "${NODES[@]}"; do
-    wait_for_port "node$n" "$DIR/node$n/pid" "$(c2s_port "$n")" 90
-    log "node$n: c2s port $(c2s_port "$n") answers"
-done
+start_nodes "$DIR"
 wait_for_ensemble 90 $(for n in "${NODES[@]}"; do embedded_client_port "$n"; done)
 wait_for_cluster "$DIR" 90
 

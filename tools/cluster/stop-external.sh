@@ -4,16 +4,8 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-DIR=${1:-cluster-external}
-[[ -d "$DIR" ]] || die "no cluster directory $DIR"
-DIR=$(absolute_dir "$DIR")
+DIR=$(existing_cluster_dir "${1:-cluster-external}")
 # Nodes first: they close their sessions while ZooKeeper still serves, so their registrations go at once.
-for n in "${NODES[@]}"; do
-    stop_pid "node$n" "$DIR/node$n/pid" &
-done
-wait
-for n in "${NODES[@]}"; do
-    stop_pid "zk$n" "$DIR/zk$n/pid" &
-done
-wait
+stop_group "$DIR" node
+stop_group "$DIR" zk
 log "data and logs kept in $DIR (remove it to start afresh)"

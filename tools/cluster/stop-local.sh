@@ -4,11 +4,6 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-DIR=${1:-cluster-local}
-[[ -d "$DIR" ]] || die "no cluster directory $DIR"
-DIR=$(absolute_dir "$DIR")
-for n in "${NODES[@]}"; do
-    stop_pid "node$n" "$DIR/node$n/pid" &
-done
-wait
+DIR=$(existing_cluster_dir "${1:-cluster-local}")
+stop_group "$DIR" node
 log "data and logs kept in $DIR (remove it to start afresh)"
