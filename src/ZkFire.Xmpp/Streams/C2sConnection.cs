@@ -22,6 +22,8 @@ namespace ZkFire.Xmpp.Streams;
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "RunAsync owns the connection's lifetime and disposes them when it ends.")]
 internal sealed partial class C2sConnection : IStanzaSink, IThreadPoolWorkItem
 {
+    private const int RetainedOutboxCapacity = 16;
+
     private readonly C2sContext context;
     private readonly Socket socket;
     private readonly bool directTls;
@@ -259,8 +261,13 @@ internal sealed partial class C2sConnection : IStanzaSink, IThreadPoolWorkItem
                 {
                     if (!outbox.TryDequeue(out var item))
                     {
-                        // A burst may have grown the queue; an idle connection should not keep its array.
-                        outbox.TrimExcess();
+                        // A burst may have grown the queue; an idle connection keeps only a small array. Trimming
+                        // below that would make every busy drain cycle allocate a new one.
+                        if (outbox.Capacity > RetainedOutboxCapacity)
+                        {
+                            outbox.TrimExcess(RetainedOutboxCapacity);
+                        }
+
                         SetDrained(outboxState == OutboxState.Closed ? OutboxState.Closed : OutboxState.Idle);
                         return;
                     }
