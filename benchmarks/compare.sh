@@ -35,8 +35,7 @@ OUT=${OUT:-}
 COMMAND_LINE="$(for v in PARTS XMPP_WORKLOADS SERVERS REPS PAIRS WINDOW DURATION WARMUP LOGIN_ACCOUNTS LOGIN_CONCURRENCY \
   PRESENCE_USERS PRESENCE_CONTACTS IDLE_SESSIONS IDLE_ACCOUNTS SCALE_SESSIONS TLS; do printf '%s=%q ' "$v" "${!v}"; done)benchmarks/compare.sh"
 
-# The ZooKeeper parts use their own scripts; these knobs only feed the XMPP side.
-SESSIONS=1 OUTSTANDING=1 PAYLOAD=1 READ_RATIO=1 OUTLIER_SPREAD=1.5
+# zk-bench-lib.sh gives the paths and the process helpers (free_port, wait_port, stop_pid).
 WORK=$(mktemp -d /tmp/zkfire-compare-XXXXXX)
 source "$ROOT/benchmarks/zk-bench-lib.sh"
 RESULTS=$WORK/results.jsonl
