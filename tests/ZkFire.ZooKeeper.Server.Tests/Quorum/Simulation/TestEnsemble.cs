@@ -262,6 +262,11 @@ internal sealed class TestEnsemble : IAsyncDisposable
             {
                 // Deleted meanwhile (a truncated or purged log file, a replaced snapshot): a crash would not have it either.
             }
+            catch (IOException) when (file.EndsWith(".tmp", StringComparison.Ordinal))
+            {
+                // A temporary the member is writing right now (an epoch file, the session key, a snapshot), held
+                // exclusively until it is renamed into place: recovery never reads one, and a crash may leave none.
+            }
         }
 
         foreach (var directory in Directory.GetDirectories(from))
