@@ -37,6 +37,13 @@ internal sealed partial class C2sConnection : IStanzaSink, IThreadPoolWorkItem
     private OutboxState outboxState;
     private TaskCompletionSource? drained;
     private int queued;
+
+    /// <summary>Set under the outbox lock: something this connection queued for itself waits for its read loop to drain it.</summary>
+    private bool drainOwed;
+
+    /// <summary>The connection whose read loop is handling an event on this thread, synchronously, right now.</summary>
+    [ThreadStatic]
+    private static C2sConnection? handlingOnThisThread;
     private long lastReceived = Environment.TickCount64;
     private long pingSent;
     private (string Condition, string? Text)? closeRequest;
@@ -170,10 +177,41 @@ internal sealed partial class C2sConnection : IStanzaSink, IThreadPoolWorkItem
                 return;
             }
 
+            if (handlingOnThisThread == this)
+            {
+                // An answer to what the read loop is handling (an IQ result, the echo of a presence): the read loop
+                // writes it once the event is handled, with whatever else that event produced, instead of paying a
+                // thread-pool hop and a second write for it.
+                drainOwed = true;
+                return;
+            }
+
             outboxState = OutboxState.Draining;
         }
 
         ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+    }
+
+    /// <summary>Drains what the read loop's own handling queued (see <see cref="Enqueue"/>), on this thread.</summary>
+    private void DrainOwed()
+    {
+        lock (outbox)
+        {
+            if (!drainOwed)
+            {
+                return;
+            }
+
+            drainOwed = false;
+            if (outboxState != OutboxState.Idle || outbox.Count == 0)
+            {
+                return;
+            }
+
+            outboxState = OutboxState.Draining;
+        }
+
+        _ = DrainAsync();
     }
 
     /// <summary>Lets the outbox be drained: stanzas routed here before the bind's result was sent wait until now.</summary>
@@ -221,8 +259,17 @@ internal sealed partial class C2sConnection : IStanzaSink, IThreadPoolWorkItem
             {
                 while (outcome == Outcome.Continue && parser.TryRead(ref buffer, out var evt))
                 {
-                    outcome = await HandleEventAsync(evt, cancellationToken);
+                    var handling = HandleOnThisThread(evt, cancellationToken);
+                    if (!handling.IsCompleted)
+                    {
+                        // Whatever the event's synchronous part queued for this connection must not wait for the rest.
+                        DrainOwed();
+                    }
+
+                    outcome = await handling;
                 }
+
+                DrainOwed();
             }
             finally
             {
@@ -249,6 +296,20 @@ internal sealed partial class C2sConnection : IStanzaSink, IThreadPoolWorkItem
                 LogDisconnected(logger, RemoteAddress, "connection closed without </stream:stream>");
                 return;
             }
+        }
+    }
+
+    /// <summary>Handles one event, marking this thread as this connection's read loop until the handler first yields.</summary>
+    private ValueTask<Outcome> HandleOnThisThread(XmppStreamEvent evt, CancellationToken cancellationToken)
+    {
+        handlingOnThisThread = this;
+        try
+        {
+            return HandleEventAsync(evt, cancellationToken);
+        }
+        finally
+        {
+            handlingOnThisThread = null;
         }
     }
 
@@ -376,9 +437,16 @@ internal sealed partial class C2sConnection : IStanzaSink, IThreadPoolWorkItem
     private async Task StopSendLoopAsync()
     {
         Task wait;
+        var drainOwedHere = false;
         lock (outbox)
         {
-            if (outboxState != OutboxState.Draining)
+            if (outboxState == OutboxState.Idle && outbox.Count > 0)
+            {
+                // Queued by the read loop's own handling and not drained yet: written before the stream ends.
+                drainOwed = false;
+                drainOwedHere = true;
+            }
+            else if (outboxState != OutboxState.Draining)
             {
                 outboxState = OutboxState.Closed;
                 return;
@@ -386,6 +454,11 @@ internal sealed partial class C2sConnection : IStanzaSink, IThreadPoolWorkItem
 
             outboxState = OutboxState.Closed;
             wait = (drained ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+        }
+
+        if (drainOwedHere)
+        {
+            _ = DrainAsync();
         }
 
         await wait.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
