@@ -9,6 +9,8 @@
 #   SERVERS ("zkfire prosody ejabberd"), REPS (3), PAIRS (10), WINDOW (32), DURATION (5s), WARMUP (2s),
 #   LOGIN_ACCOUNTS (1000), LOGIN_CONCURRENCY (100), PRESENCE_USERS (200), PRESENCE_CONTACTS (10),
 #   IDLE_SESSIONS (10000), IDLE_ACCOUNTS (1000), SCALE_SESSIONS (100000, capped by the fd limit), TLS (auto),
+#   TOOL_CPUS (empty: the load tool and the servers share every core; e.g. "0": the tool runs on CPU 0 only and the
+#   servers on the others, as if the clients were on another machine),
 #   RESULTS_MD (benchmarks/RESULTS.md; empty: print only), OUT (a directory that keeps the logs and raw results).
 # Needs (installed by the peer scripts or .ci/run's packages): prosody, ejabberd, zookeeper, java, python3, jq.
 set -euo pipefail
@@ -30,10 +32,11 @@ IDLE_SESSIONS=${IDLE_SESSIONS:-10000}
 IDLE_ACCOUNTS=${IDLE_ACCOUNTS:-1000}
 SCALE_SESSIONS=${SCALE_SESSIONS:-100000}
 TLS=${TLS:-auto}
+TOOL_CPUS=${TOOL_CPUS:-}
 RESULTS_MD=${RESULTS_MD-$ROOT/benchmarks/RESULTS.md}
 OUT=${OUT:-}
 COMMAND_LINE="$(for v in PARTS XMPP_WORKLOADS SERVERS REPS PAIRS WINDOW DURATION WARMUP LOGIN_ACCOUNTS LOGIN_CONCURRENCY \
-  PRESENCE_USERS PRESENCE_CONTACTS IDLE_SESSIONS IDLE_ACCOUNTS SCALE_SESSIONS TLS; do printf '%s=%q ' "$v" "${!v}"; done)benchmarks/compare.sh"
+  PRESENCE_USERS PRESENCE_CONTACTS IDLE_SESSIONS IDLE_ACCOUNTS SCALE_SESSIONS TLS TOOL_CPUS; do printf '%s=%q ' "$v" "${!v}"; done)benchmarks/compare.sh"
 
 # zk-bench-lib.sh gives the paths and the process helpers (free_port, wait_port, stop_pid).
 WORK=$(mktemp -d /tmp/zkfire-compare-XXXXXX)
@@ -42,6 +45,14 @@ RESULTS=$WORK/results.jsonl
 : >"$RESULTS"
 
 declare -A PORT PID
+
+# With TOOL_CPUS set, the load tool and the servers run on disjoint CPUs (affinity is inherited by children).
+TOOL_PIN=() SERVER_PIN=()
+if [[ -n $TOOL_CPUS ]]; then
+  SERVER_CPUS=$(python3 -c 'import os, sys; tool = set(os.sched_getaffinity(0)) - {int(c) for c in sys.argv[1].split(",")}; print(",".join(map(str, sorted(tool))))' "$TOOL_CPUS")
+  [[ -n $SERVER_CPUS ]] || { echo "TOOL_CPUS=$TOOL_CPUS leaves no CPU for the servers" >&2; exit 2; }
+  TOOL_PIN=(taskset -c "$TOOL_CPUS") SERVER_PIN=(taskset -c "$SERVER_CPUS")
+fi
 
 # --- XMPP servers: one node each, same domain, open in-band registration, hashed passwords, STARTTLS offered and not
 # required on loopback. Accounts persist in each server's directory across restarts within this run.
@@ -65,12 +76,12 @@ start_server() {  # name
   </xmpp>
 </jive>
 XML
-    dotnet "$ZKFIRE_DLL" run --config "$WORK/zkfire/cluster.xml" >>"$WORK/zkfire/node.log" 2>&1 &
+    "${SERVER_PIN[@]}" dotnet "$ZKFIRE_DLL" run --config "$WORK/zkfire/cluster.xml" >>"$WORK/zkfire/node.log" 2>&1 &
     PID[$s]=$!
     wait_port "${PORT[$s]}" "${PID[$s]}" "$WORK/zkfire/node.log"
     ;;
-  prosody) PID[$s]=$("$ROOT/benchmarks/peers/prosody.sh" start "$WORK/prosody" "${PORT[$s]}") ;;
-  ejabberd) PID[$s]=$("$ROOT/benchmarks/peers/ejabberd.sh" start "$WORK/ejabberd" "${PORT[$s]}") ;;
+  prosody) PID[$s]=$("${SERVER_PIN[@]}" "$ROOT/benchmarks/peers/prosody.sh" start "$WORK/prosody" "${PORT[$s]}") ;;
+  ejabberd) PID[$s]=$("${SERVER_PIN[@]}" "$ROOT/benchmarks/peers/ejabberd.sh" start "$WORK/ejabberd" "${PORT[$s]}") ;;
   *) echo "unknown server $s" >&2; exit 2 ;;
   esac
   echo "  $s pid ${PID[$s]} on 127.0.0.1:${PORT[$s]}" >&2
@@ -106,7 +117,7 @@ done
 xmpp_run() {  # server workload load-tool-arguments...
   local s=$1 w=$2 line
   shift 2
-  line=$(timeout 900 dotnet "$LOAD_DLL" "$@" --label "$s" 2> >(grep -v '^ *[0-9]*s ' | sed "s/^/  [$s $w] /" >&2) \
+  line=$(timeout 900 "${TOOL_PIN[@]}" dotnet "$LOAD_DLL" "$@" --label "$s" 2> >(grep -v '^ *[0-9]*s ' | sed "s/^/  [$s $w] /" >&2) \
     | tee >(grep -v '^{' | sed "s/^/  /" >&2) | grep '^{' | tail -n 1 || true)
   if [[ -z $line ]]; then
     echo "  [$s $w] run failed" >&2
@@ -132,8 +143,14 @@ xmpp_workload() {  # workload server
     xmpp_run "$s" "$w" xmpp-messaging --sender-endpoint "$ep" --receiver-endpoint "$ep" --pairs "$PAIRS" \
       --window "$WINDOW" --duration "$DURATION" --warmup "$WARMUP" --setup-timeout 600s "${common[@]}" ;;
   login)
+    # Every client takes the best flow the server offers (SASL2 with Bind 2 where offered); ZkFire is also measured
+    # with the RFC 6120 flow every peer here uses, so the table shows both.
     xmpp_run "$s" "$w" xmpp-login --endpoint "$ep" --accounts "$LOGIN_ACCOUNTS" --concurrency "$LOGIN_CONCURRENCY" \
-      --rounds 3 --setup-timeout 900s "${common[@]}" ;;
+      --rounds 3 --setup-timeout 900s "${common[@]}"
+    if [[ $s == zkfire ]]; then
+      xmpp_run "$s" login-rfc6120 xmpp-login --endpoint "$ep" --accounts "$LOGIN_ACCOUNTS" --concurrency "$LOGIN_CONCURRENCY" \
+        --rounds 3 --setup-timeout 900s --sasl2 off "${common[@]}"
+    fi ;;
   presence)
     xmpp_run "$s" "$w" xmpp-presence --endpoint "$ep" --users "$PRESENCE_USERS" --contacts "$PRESENCE_CONTACTS" \
       --duration "$DURATION" --warmup "$WARMUP" --setup-timeout 900s "${common[@]}" ;;
@@ -205,7 +222,7 @@ if [[ " $PARTS " == *" zk-ensemble "* ]]; then
     "$ROOT/benchmarks/zk-ensemble-compare.sh" | sed -n '/^| workload/,$p')
 fi
 
-SECTION=$(python3 "$ROOT/benchmarks/compare_report.py" "$RESULTS" "$SERVERS" "$COMMAND_LINE" \
+SECTION=$(TOOL_CPUS=$TOOL_CPUS python3 "$ROOT/benchmarks/compare_report.py" "$RESULTS" "$SERVERS" "$COMMAND_LINE" \
   "$(nproc)" "$(awk '/MemTotal/ { printf "%.0f", $2 / 1048576 }' /proc/meminfo)" "$(uptime | sed 's/.*load average: //')" \
   "$(git -C "$ROOT" rev-parse --short HEAD)" "$ZK_TABLE" "$ZK_ENSEMBLE_TABLE")
 echo

@@ -7,6 +7,7 @@ usage: compare_report.py RESULTS.jsonl "SERVERS" COMMAND CORES MEM_GIB LOAD COMM
 import collections
 import datetime
 import json
+import os
 import re
 import statistics
 import sys
@@ -48,19 +49,25 @@ def count_runs(server, workload):
 verdicts = []
 
 
-def compare(workload, title, field, unit, higher_is_better, target, target_text, extra_columns):
-    """One table: a row per server; the ratio column is ZkFire against the best peer of this run."""
-    present = [s for s in servers if runs[(s, workload)] or failed[(s, workload)]]
+def compare(workload, title, field, unit, higher_is_better, target, target_text, extra_columns, variants=()):
+    """
+    One table: a row per server; the ratio column is ZkFire against the best peer of this run. Each variant
+    (workload, label, what-it-shows) is another ZkFire row measured the same way with one setting changed, with its
+    own ratio against the same best peer.
+    """
+    present = [(s, workload, NAMES[s]) for s in servers if runs[(s, workload)] or failed[(s, workload)]]
+    present += [("zkfire", w, label) for w, label, _ in variants if runs[("zkfire", w)] or failed[("zkfire", w)]]
     if not present:
         return ""
     lines = [f"### {title}", ""]
     head = f"| server | {unit} (median) | " + " | ".join(c for c, _, _ in extra_columns) + " | runs | errors (all runs) |"
     lines += [head, "|---|--:|" + "--:|" * len(extra_columns) + "--:|--:|"]
-    for s in present:
-        cells = [fmt(median(s, workload, f), spec) for _, f, spec in extra_columns]
-        errors = sum(r.get("errors", 0) for r in runs[(s, workload)])
-        lines.append(f"| {NAMES[s]} | {fmt(median(s, workload, field), ',.1f' if not higher_is_better else ',.0f')} | "
-                     + " | ".join(cells) + f" | {count_runs(s, workload)} | {errors} |")
+    for s, w, label in present:
+        cells = [fmt(median(s, w, f), spec) if spec else ", ".join(sorted({str(f(r)) for r in runs[(s, w)] if f(r)})) or "–"
+                 for _, f, spec in extra_columns]
+        errors = sum(r.get("errors", 0) for r in runs[(s, w)])
+        lines.append(f"| {label} | {fmt(median(s, w, field), ',.1f' if not higher_is_better else ',.0f')} | "
+                     + " | ".join(cells) + f" | {count_runs(s, w)} | {errors} |")
     ours = median("zkfire", workload, field)
     measured_peers = [(median(p, workload, field), p) for p in peers if median(p, workload, field) is not None]
     if ours is not None and measured_peers:
@@ -70,6 +77,9 @@ def compare(workload, title, field, unit, higher_is_better, target, target_text,
         lines += ["", f"ZkFire / best peer ({NAMES[best]}): **{fmt(ratio, '.2f')}×** — target {target_text}: "
                   f"**{'met' if met else 'NOT met'}**."]
         verdicts.append((title, f"{fmt(ratio, '.2f')}× {NAMES[best]}", target_text, met))
+        for w, label, shows in variants:
+            if (variant := median("zkfire", w, field)) is not None and value:
+                lines.append(f"{shows.capitalize()}: ZkFire / best peer ({NAMES[best]}): **{fmt(variant / value, '.2f')}×**.")
     efficiency = lambda r: r.get("perServerCpuSecond")
     ours = median("zkfire", workload, efficiency)
     measured_peers = [(median(p, workload, efficiency), p) for p in peers if median(p, workload, efficiency) is not None]
@@ -89,7 +99,9 @@ sections.append(compare(
     [("p50 ms", latency("p50"), ".2f"), ("p99 ms", latency("p99"), ".2f"), ("p99.9 ms", latency("p999"), ".2f")] + CPU))
 sections.append(compare(
     "login", "SCRAM-SHA-1 login storm (xmpp-login)", lambda r: r["loginsPerSec"], "logins/s", True, 5, "≥ 5×",
-    [("p50 ms", latency("p50"), ".2f"), ("p99 ms", latency("p99"), ".2f"), ("p99.9 ms", latency("p999"), ".2f")] + CPU))
+    [("client flow", lambda r: r.get("flow"), None), ("p50 ms", latency("p50"), ".2f"), ("p99 ms", latency("p99"), ".2f"),
+     ("p99.9 ms", latency("p999"), ".2f")] + CPU,
+    [("login-rfc6120", "ZkFire, RFC 6120 flow (`--sasl2 off`)", "with ZkFire on the RFC 6120 flow as well")]))
 sections.append(compare(
     "presence", "Presence broadcasts (xmpp-presence, max rate)", lambda r: r["deliveredPerSec"],
     "presence stanzas delivered/s", True, 1, "(no target; ≥ 1×)",
@@ -149,7 +161,12 @@ out = [f"## Side by side: ZkFire vs Prosody, ejabberd and Apache ZooKeeper ({now
        "(shared with other work: the absolute numbers are noisy, the ratios of one run are the point).",
        "- Every server on 127.0.0.1 in this run, taking turns inside each repetition; medians of the repetitions. "
        "XMPP: domain localhost, SCRAM-SHA-1, accounts created by in-band registration and stored hashed, plain TCP "
-       "on loopback (each server offers STARTTLS there without requiring it) unless TLS=starttls.",
+       "on loopback (each server offers STARTTLS there without requiring it) unless TLS=starttls. Logins take the "
+       "best flow each server offers: SASL2 with Bind 2 (XEP-0388/0386) on ZkFire, RFC 6120 on Prosody 0.12 and "
+       "ejabberd 23.01 (they do not offer SASL2); ZkFire is also measured with the RFC 6120 flow.",
+       "- " + (f"The load tool ran on CPU {os.environ['TOOL_CPUS']} only and the servers on the other cores (as if the "
+               "clients were on another machine)." if os.environ.get("TOOL_CPUS") else
+               "The load tool and the servers shared every core (the tool's own CPU share is in each JSON summary)."),
        "- Command (builds first):", "  ```sh", f"  {command}", "  ```", ""]
 if verdicts:
     out += ["| target | measured (ZkFire / best peer) | wanted | |", "|---|---|---|---|"]

@@ -9,8 +9,10 @@ public static class Namespaces
     public const string StanzaErrors = "urn:ietf:params:xml:ns:xmpp-stanzas";
     public const string Tls = "urn:ietf:params:xml:ns:xmpp-tls";
     public const string Sasl = "urn:ietf:params:xml:ns:xmpp-sasl";
+    public const string Sasl2 = "urn:xmpp:sasl:2";
     public const string Bind = "urn:ietf:params:xml:ns:xmpp-bind";
     public const string Session = "urn:ietf:params:xml:ns:xmpp-session";
+    public const string Bind2 = "urn:xmpp:bind:0";
     public const string SaslChannelBinding = "urn:xmpp:sasl-cb:0";
     public const string Roster = "jabber:iq:roster";
     public const string Register = "jabber:iq:register";

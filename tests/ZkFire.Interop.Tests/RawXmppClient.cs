@@ -24,6 +24,8 @@ public sealed class RawXmppClient : IAsyncDisposable
     private const string TlsNs = "urn:ietf:params:xml:ns:xmpp-tls";
     private const string SaslNs = "urn:ietf:params:xml:ns:xmpp-sasl";
     private const string BindNs = "urn:ietf:params:xml:ns:xmpp-bind";
+    public const string Sasl2Ns = "urn:xmpp:sasl:2";
+    public const string Bind2Ns = "urn:xmpp:bind:0";
 
     public const string XmlDeclaration = "<?xml version='1.0'?>";
 
@@ -150,13 +152,36 @@ public sealed class RawXmppClient : IAsyncDisposable
 
     public async Task AuthenticatePlainAsync(string username, string password)
     {
-        var credentials = Convert.ToBase64String(Encoding.UTF8.GetBytes($"\0{username}\0{password}"));
+        var credentials = PlainCredentials(username, password);
         await SendAsync($"<auth xmlns='{SaslNs}' mechanism='PLAIN'>{credentials}</auth>");
         var outcome = await ReadElementAsync();
         Expect(outcome.Name == XName.Get("success", SaslNs), "SASL <success/>", outcome);
         _reader.Restart();
         await OpenStreamAsync();
     }
+
+    /// <summary>
+    /// XEP-0388 <c>&lt;authenticate/&gt;</c> with PLAIN (an encrypted stream offers it), with a Bind 2 request
+    /// (XEP-0386) when <paramref name="bindTag"/> is given; returns the server's answer (success or failure). On
+    /// success <see cref="BoundJid"/> is the authorization identifier when it is a full JID.
+    /// </summary>
+    public async Task<XElement> AuthenticateSasl2PlainAsync(string username, string password, string? bindTag, string? userAgentId = null)
+    {
+        var credentials = PlainCredentials(username, password);
+        var agent = userAgentId is null ? string.Empty : $"<user-agent id='{userAgentId}'><software>ZkFire tests</software></user-agent>";
+        var bind = bindTag is null ? string.Empty : $"<bind xmlns='{Bind2Ns}'><tag>{bindTag}</tag></bind>";
+        await SendAsync($"<authenticate xmlns='{Sasl2Ns}' mechanism='PLAIN'><initial-response>{credentials}</initial-response>{agent}{bind}</authenticate>");
+        var outcome = await ReadElementAsync();
+        if (outcome.Name == XName.Get("success", Sasl2Ns) && outcome.Element(XName.Get("bound", Bind2Ns)) is not null)
+        {
+            BoundJid = outcome.Element(XName.Get("authorization-identifier", Sasl2Ns))?.Value;
+        }
+
+        return outcome;
+    }
+
+    private static string PlainCredentials(string username, string password) =>
+        Convert.ToBase64String(Encoding.UTF8.GetBytes($"\0{username}\0{password}"));
 
     public async Task<string> BindAsync(string resource)
     {

@@ -54,6 +54,12 @@ public sealed class ZkFireNode : IAsyncDisposable
 
     public string ConfigPath { get; }
 
+    /// <summary>
+    /// The self-signed certificate (PEM) the node generated in its data folder on first start; a client that trusts it
+    /// can verify the node's TLS for the domain, localhost and the loopback addresses.
+    /// </summary>
+    public string CertificatePath => Path.Combine(Directory, "data", "xmpp-cert.pem");
+
     /// <summary>Everything the node wrote to stdout and stderr so far.</summary>
     public string Log => _process.Log is { Length: > 0 } log ? log : "(the node wrote nothing)";
 

@@ -29,7 +29,8 @@ public static class BuiltPrograms
     private static string Configuration =>
         typeof(BuiltPrograms).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "Configuration").Value!;
 
-    private static string RepositoryRoot()
+    /// <summary>The checkout the tests were built in (the folder holding ZkFire.sln).</summary>
+    public static string RepositoryRoot()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
         {

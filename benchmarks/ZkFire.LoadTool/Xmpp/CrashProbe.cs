@@ -165,7 +165,7 @@ internal sealed class CrashProbe(CrashOptions options)
             var connection = await ConnectAsync(endpoint, access.Domain, retry, ct);
             try
             {
-                await connection.LoginAsync(user, access.Password, access.Sasl, access.Tls, resource: null, ct);
+                await connection.LoginAsync(user, access, resource: null, ct);
                 var contactJid = XmppConnection.Escape($"{contact}@{access.Domain}");
                 await connection.IqAsync("set", $"<query xmlns='jabber:iq:roster'><item jid='{contactJid}'/></query>", throwOnError: true, ct);
                 return connection;

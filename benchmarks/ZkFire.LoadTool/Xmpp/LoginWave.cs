@@ -14,6 +14,7 @@ namespace ZkFire.LoadTool.Xmpp;
 /// <param name="Seconds">From the first connect to the last presence echo.</param>
 /// <param name="LatencyMicros">Per login, from the connect to the echo of its initial presence.</param>
 /// <param name="Errors">Failed logins by kind.</param>
+/// <param name="Sasl2">The logins used SASL2 and Bind 2 (XEP-0388/0386) rather than RFC 6120's flow.</param>
 internal sealed record WaveResult(
     XmppConnection?[] Online,
     int Succeeded,
@@ -21,7 +22,8 @@ internal sealed record WaveResult(
     HistogramBase LatencyMicros,
     IReadOnlyDictionary<string, long> Errors,
     ToolCost Cost,
-    bool Encrypted)
+    bool Encrypted,
+    bool Sasl2)
 {
     public long ErrorCount => Errors.Values.Sum();
 
@@ -84,7 +86,7 @@ internal sealed class LoginWave(SessionLoad load, ScramCache scramCache)
         }
 
         var cost = meter.Stop(state.Succeeded);
-        return new WaveResult(state.Online, state.Succeeded, seconds, latency, state.Errors, cost, state.Encrypted);
+        return new WaveResult(state.Online, state.Succeeded, seconds, latency, state.Errors, cost, state.Encrypted, state.Sasl2);
     }
 
     /// <summary>Ends every session with <c>&lt;/stream:stream&gt;</c>, as many at a time as logins run.</summary>
@@ -136,13 +138,14 @@ internal sealed class LoginWave(SessionLoad load, ScramCache scramCache)
                 try
                 {
                     connection = await XmppConnection.ConnectAsync(Endpoint(i), Source(i), load.Access.Domain, timeout.Token);
-                    await connection.LoginAsync(load.AccountName(account), load.Access.Password, load.Access.Sasl, load.Access.Tls, resource(i), scramCache, timeout.Token);
+                    await connection.LoginAsync(load.AccountName(account), load.Access, resource(i), scramCache, timeout.Token);
                     await connection.GoOnlineAsync(timeout.Token);
                     var now = Stopwatch.GetTimestamp();
                     connection.ReleaseIdleMemory();
                     latency.RecordValue(Math.Min(HighestMicros, (now - started) * 1_000_000 / Stopwatch.Frequency));
                     state.Online[i] = connection;
                     state.Encrypted |= connection.Encrypted;
+                    state.Sasl2 |= connection.UsedSasl2;
                     Interlocked.Increment(ref state.Succeeded);
                     for (var seen = Volatile.Read(ref state.LastEcho); now > seen; seen = Volatile.Read(ref state.LastEcho))
                     {
@@ -239,5 +242,6 @@ internal sealed class LoginWave(SessionLoad load, ScramCache scramCache)
         public int Succeeded;
         public long LastEcho;
         public volatile bool Encrypted;
+        public volatile bool Sasl2;
     }
 }

@@ -105,7 +105,7 @@ internal sealed class MessagingRunner(MessagingOptions options)
         var connection = await XmppConnection.ConnectAsync(endpoint, options.Access.Domain, ct);
         try
         {
-            await connection.LoginAsync(username, options.Access.Password, options.Access.Sasl, options.Access.Tls, resource: null, ct);
+            await connection.LoginAsync(username, options.Access, resource: null, ct);
             await connection.SendAsync("<presence/>", ct);
             return connection;
         }

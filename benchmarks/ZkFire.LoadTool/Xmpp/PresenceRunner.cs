@@ -137,7 +137,7 @@ internal sealed class PresenceRunner
             var connection = await XmppConnection.ConnectAsync(options.EndpointOf(i), access.Domain, token);
             try
             {
-                await connection.LoginAsync(options.UserName(i), access.Password, access.Sasl, access.Tls, resource: null, token);
+                await connection.LoginAsync(options.UserName(i), access, resource: null, token);
             }
             catch
             {

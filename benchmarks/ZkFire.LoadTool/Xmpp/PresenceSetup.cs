@@ -96,7 +96,7 @@ internal sealed class PresenceSetup(PresenceOptions options, ContactRing ring)
         var connection = await XmppConnection.ConnectAsync(options.EndpointOf(index), access.Domain, ct);
         try
         {
-            await connection.LoginAsync(options.UserName(index), access.Password, access.Sasl, access.Tls, resource: null, ct);
+            await connection.LoginAsync(options.UserName(index), access, resource: null, ct);
         }
         catch
         {

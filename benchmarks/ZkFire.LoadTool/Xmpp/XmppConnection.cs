@@ -35,6 +35,9 @@ internal sealed class XmppConnection : IAsyncDisposable
 {
     private const int InitialBuffer = 64 * 1024;
     private const string Client = "jabber:client";
+    private const string Sasl = "urn:ietf:params:xml:ns:xmpp-sasl";
+    private const string Sasl2 = "urn:xmpp:sasl:2";
+    private const string Bind2 = "urn:xmpp:bind:0";
 
     private readonly Socket socket;
     private readonly string domain;
@@ -117,52 +120,39 @@ internal sealed class XmppConnection : IAsyncDisposable
     }
 
     /// <summary>Authenticates, binds a resource (the server's choice when <paramref name="resource"/> is null) and sets <see cref="Jid"/>.</summary>
-    public Task LoginAsync(string username, string password, SaslChoice sasl, TlsChoice tls, string? resource, CancellationToken ct) =>
-        LoginAsync(username, password, sasl, tls, resource, scramCache: null, ct);
+    public Task LoginAsync(string username, XmppAccess access, string? resource, CancellationToken ct) =>
+        LoginAsync(username, access, resource, scramCache: null, ct);
 
     /// <summary>
     /// As the other overload, with SCRAM's salted password taken from <paramref name="scramCache"/> when it holds it
-    /// for the salt and iteration count the server sends; establishes the RFC 3921 session when the server still
-    /// requires it (advertised without <c>&lt;optional/&gt;</c>).
+    /// for the salt and iteration count the server sends. Uses SASL2 with Bind 2 (XEP-0388/0386) when the server
+    /// offers both and <see cref="XmppAccess.Sasl2"/> allows it, as modern clients do (the resource is then the
+    /// server's, tagged <paramref name="resource"/>); otherwise RFC 6120: SASL, stream restart, bind, and the RFC 3921
+    /// session when the server still requires it (advertised without <c>&lt;optional/&gt;</c>).
     /// </summary>
-    public async Task LoginAsync(string username, string password, SaslChoice sasl, TlsChoice tls, string? resource, ScramCache? scramCache, CancellationToken ct)
+    public async Task LoginAsync(string username, XmppAccess access, string? resource, ScramCache? scramCache, CancellationToken ct)
     {
         var features = await OpenStreamAsync(ct);
-        if (NeedsTls(features, tls, sasl))
+        if (NeedsTls(features, access.Tls, access.Sasl))
         {
             features = await StartTlsAsync(ct);
         }
 
-        var name = XmppAccess.SaslName(sasl);
-        if (!Offers(features, name))
+        var name = XmppAccess.SaslName(access.Sasl);
+        if (access.Sasl2 && features.Child("authentication", Sasl2) is { } authentication && Offers(authentication, Sasl2, name)
+            && authentication.Child("inline", Sasl2)?.Child("bind", Bind2) is not null)
+        {
+            await AuthenticateAsync(username, access, scramCache, Sasl2, $"<user-agent id='{Guid.NewGuid()}'><software>zkfire-load</software></user-agent><bind xmlns='{Bind2}'><tag>{Escape(resource ?? "zkfire-load")}</tag></bind>", ct);
+            UsedSasl2 = true;
+            return;
+        }
+
+        if (!Offers(features.Child("mechanisms", Sasl), Sasl, name))
         {
             throw new XmppException($"the server does not offer {name} here: {features}");
         }
 
-        if (sasl == SaslChoice.Plain)
-        {
-            await SendAsync($"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>{Convert.ToBase64String(Encoding.UTF8.GetBytes($"\0{username}\0{password}"))}</auth>", ct);
-            ExpectSuccess(await ReadElementAsync(ct), username);
-        }
-        else
-        {
-            var scram = new ScramSha1Client(username, password, scramCache);
-            await SendAsync($"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-1'>{Convert.ToBase64String(scram.ClientFirst())}</auth>", ct);
-            var challenge = await ReadElementAsync(ct);
-            if (challenge.Name != "challenge")
-            {
-                ExpectSuccess(challenge, username);
-            }
-
-            await SendAsync($"<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{Convert.ToBase64String(scram.ClientFinal(Convert.FromBase64String(challenge.Text)))}</response>", ct);
-            var success = await ReadElementAsync(ct);
-            ExpectSuccess(success, username);
-            if (!scram.VerifyServerFinal(Convert.FromBase64String(success.Text)))
-            {
-                throw new XmppException("the server's SCRAM signature does not match");
-            }
-        }
-
+        await AuthenticateAsync(username, access, scramCache, Sasl, extension: null, ct);
         Parser.Reset();
         features = await OpenStreamAsync(ct);
         var requested = resource is null ? string.Empty : $"<resource>{Escape(resource)}</resource>";
@@ -174,6 +164,9 @@ internal sealed class XmppConnection : IAsyncDisposable
             await IqAsync("set", "<session xmlns='urn:ietf:params:xml:ns:xmpp-session'/>", throwOnError: true, ct);
         }
     }
+
+    /// <summary>Whether the last login used SASL2 and Bind 2 rather than RFC 6120's SASL and resource binding.</summary>
+    public bool UsedSasl2 { get; private set; }
 
     /// <summary>
     /// Sends initial presence and reads until the server's copy of it comes back to this resource (RFC 6121 §4.2.2):
@@ -415,17 +408,18 @@ internal sealed class XmppConnection : IAsyncDisposable
             return false;
         }
 
-        return tls == TlsChoice.StartTls || starttls.Child("required", "urn:ietf:params:xml:ns:xmpp-tls") is not null || !Offers(features, XmppAccess.SaslName(sasl));
+        return tls == TlsChoice.StartTls || starttls.Child("required", "urn:ietf:params:xml:ns:xmpp-tls") is not null
+               || !Offers(features.Child("mechanisms", Sasl), Sasl, XmppAccess.SaslName(sasl));
     }
 
-    private static bool Offers(Element features, string mechanism)
+    private static bool Offers(Element? mechanisms, string ns, string mechanism)
     {
-        if (features.Child("mechanisms", "urn:ietf:params:xml:ns:xmpp-sasl") is not { } mechanisms)
+        if (mechanisms is null)
         {
             return false;
         }
 
-        foreach (var offered in mechanisms.Elements("mechanism"))
+        foreach (var offered in mechanisms.Elements("mechanism", ns))
         {
             if (offered.Text == mechanism)
             {
@@ -436,11 +430,50 @@ internal sealed class XmppConnection : IAsyncDisposable
         return false;
     }
 
-    private static void ExpectSuccess(Element answer, string username)
+    /// <summary>
+    /// One SASL exchange in the profile of <paramref name="ns"/>: RFC 6120 (<c>&lt;auth/&gt;</c>, data as text) or SASL2
+    /// (<c>&lt;authenticate/&gt;</c> with <paramref name="extension"/> inside, data in child elements, and the
+    /// authenticated stream's features right after the success, which sets <see cref="Jid"/> when a resource was bound).
+    /// </summary>
+    private async Task AuthenticateAsync(string username, XmppAccess access, ScramCache? scramCache, string ns, string? extension, CancellationToken ct)
     {
-        if (answer.Name != "success")
+        var sasl2 = ns == Sasl2;
+        var scram = access.Sasl == SaslChoice.Plain ? null : new ScramSha1Client(username, access.Password, scramCache);
+        var first = Convert.ToBase64String(scram?.ClientFirst() ?? Encoding.UTF8.GetBytes($"\0{username}\0{access.Password}"));
+        var mechanism = XmppAccess.SaslName(access.Sasl);
+        await SendAsync(sasl2
+            ? $"<authenticate xmlns='{ns}' mechanism='{mechanism}'><initial-response>{first}</initial-response>{extension}</authenticate>"
+            : $"<auth xmlns='{ns}' mechanism='{mechanism}'>{first}</auth>", ct);
+        var answer = await ReadElementAsync(ct);
+        if (scram is not null && answer.Name == "challenge")
+        {
+            await SendAsync($"<response xmlns='{ns}'>{Convert.ToBase64String(scram.ClientFinal(Convert.FromBase64String(answer.Text)))}</response>", ct);
+            answer = await ReadElementAsync(ct);
+        }
+
+        if (answer.Name != "success" || answer.Namespace != ns)
         {
             throw new XmppException($"authentication of {username} failed: {answer}");
+        }
+
+        var final = sasl2 ? answer.Child("additional-data", ns)?.Text ?? string.Empty : answer.Text;
+        if (scram is not null && !scram.VerifyServerFinal(Convert.FromBase64String(final)))
+        {
+            throw new XmppException("the server's SCRAM signature does not match");
+        }
+
+        if (sasl2)
+        {
+            if (answer.Child("bound", Bind2) is not null)
+            {
+                Jid = answer.Child("authorization-identifier", ns)?.Text ?? throw new XmppException($"SASL2 success without an identifier: {answer}");
+            }
+
+            var features = await ReadElementAsync(ct);
+            if (features.Name != "features")
+            {
+                throw new XmppException($"expected the authenticated stream's features, got {features}");
+            }
         }
     }
 

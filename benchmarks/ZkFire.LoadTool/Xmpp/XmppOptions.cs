@@ -12,6 +12,9 @@ internal sealed record XmppAccess
 
     public TlsChoice Tls { get; init; } = TlsChoice.Auto;
 
+    /// <summary>Log in with SASL2 and Bind 2 (XEP-0388/0386) where the server offers them, as modern clients do.</summary>
+    public bool Sasl2 { get; init; } = true;
+
     public string Password { get; init; } = "zkfire-load";
 
     /// <summary>Register the accounts in-band (XEP-0077) first instead of expecting them to exist.</summary>
@@ -25,6 +28,8 @@ internal sealed record XmppAccess
           --sasl M                 scram-sha-1 (default) | plain (PLAIN is offered only over TLS, so it implies STARTTLS)
           --tls T                  auto: plain TCP when the server lets loopback clients skip STARTTLS, else STARTTLS
                                    (default); starttls: always STARTTLS (certificates are not verified)
+          --sasl2 S                auto: SASL2 with Bind 2 (XEP-0388/0386: no stream restart, the resource bound in the
+                                   authentication) when the server offers both, else RFC 6120 (default); off: RFC 6120
           --password P             every account's password (default zkfire-load)
           --register               create the accounts by in-band registration (XEP-0077; needs <registration>open);
                                    without it they must exist already (zkfire adduser); existing ones are kept
@@ -55,6 +60,14 @@ internal sealed record XmppAccess
                     "auto" => TlsChoice.Auto,
                     "starttls" => TlsChoice.StartTls,
                     var other => throw new ArgumentException($"unknown TLS choice {other} (auto, starttls)"),
+                } };
+                return true;
+            case "--sasl2":
+                access = access with { Sasl2 = value() switch
+                {
+                    "auto" => true,
+                    "off" => false,
+                    var other => throw new ArgumentException($"unknown SASL2 choice {other} (auto, off)"),
                 } };
                 return true;
             case "--password":

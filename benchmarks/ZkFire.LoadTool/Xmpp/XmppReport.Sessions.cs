@@ -13,7 +13,7 @@ internal static partial class XmppReport
         var load = o.Load;
         var text = new StringBuilder();
         text.AppendLine(C, $"xmpp-login {Endpoints(load)}: {o.Accounts} accounts, concurrency {load.Concurrency}, {o.Rounds} round(s){Sources(load)}");
-        text.AppendLine(C, $"  login     {Transport(Encrypted(r))}, SASL {Mechanism(load)}, bind, initial presence until its echo; accounts {Made(load.Access)}");
+        text.AppendLine(C, $"  login     {Transport(Encrypted(r))}, SASL {Mechanism(load)}, {Flow(Sasl2(r))}, initial presence until its echo; accounts {Made(load.Access)}");
         text.AppendLine(C, $"  setup     {r.SetupSeconds:0.0} s: first logins (unmeasured) {r.FirstLogins.Succeeded} at {r.FirstLogins.PerSecond:0}/s, errors {ErrorsText(r.FirstLogins.Errors)}");
         for (var i = 0; i < r.Rounds.Count; i++)
         {
@@ -40,7 +40,7 @@ internal static partial class XmppReport
         {
             Label(json, load.Label);
             json.WriteString("target", "xmpp-login");
-            SessionFields(json, load, Encrypted(r));
+            SessionFields(json, load, Encrypted(r), Sasl2(r));
             json.WriteNumber("accountCount", o.Accounts);
             json.WriteNumber("rounds", r.Rounds.Count);
             json.WriteNumber("setupSeconds", Math.Round(r.SetupSeconds, 2));
@@ -75,7 +75,7 @@ internal static partial class XmppReport
         var text = new StringBuilder();
         var resources = o.Accounts < o.Sessions ? string.Create(C, $" ({(o.Sessions + o.Accounts - 1) / o.Accounts} resources each at most)") : string.Empty;
         text.AppendLine(C, $"xmpp-idle {Endpoints(load)}: {o.Sessions} sessions over {o.Accounts} accounts{resources}, concurrency {load.Concurrency}, held {r.HeldSeconds:0.0} s{Sources(load)}");
-        text.AppendLine(C, $"  login     {Transport(r.Logins.Encrypted)}, SASL {Mechanism(load)}, bind, initial presence until its echo; accounts {Made(load.Access)}{(load.Access.Register ? string.Create(C, $" in {r.SetupSeconds:0.0} s, before the baseline") : string.Empty)}");
+        text.AppendLine(C, $"  login     {Transport(r.Logins.Encrypted)}, SASL {Mechanism(load)}, {Flow(r.Logins.Sasl2)}, initial presence until its echo; accounts {Made(load.Access)}{(load.Access.Register ? string.Create(C, $" in {r.SetupSeconds:0.0} s, before the baseline") : string.Empty)}");
         text.AppendLine(C, $"  logins    {r.Logins.Succeeded} online in {r.Logins.Seconds:0.00} s = {r.Logins.PerSecond:0} logins/s  {Percentiles(r.Logins.LatencyMicros)}");
         if (r.Server is { } s)
         {
@@ -100,7 +100,7 @@ internal static partial class XmppReport
         {
             Label(json, load.Label);
             json.WriteString("target", "xmpp-idle");
-            SessionFields(json, load, r.Logins.Encrypted);
+            SessionFields(json, load, r.Logins.Encrypted, r.Logins.Sasl2);
             json.WriteNumber("sessions", o.Sessions);
             json.WriteNumber("accountCount", o.Accounts);
             json.WriteNumber("online", r.Logins.Succeeded);
@@ -134,8 +134,9 @@ internal static partial class XmppReport
         });
     }
 
-    private static void SessionFields(Utf8JsonWriter json, SessionLoad load, bool encrypted)
+    private static void SessionFields(Utf8JsonWriter json, SessionLoad load, bool encrypted, bool sasl2)
     {
+        json.WriteString("flow", sasl2 ? "sasl2-bind2" : "rfc6120");
         json.WriteStartArray("endpoints");
         foreach (var endpoint in load.Endpoints)
         {
@@ -192,6 +193,11 @@ internal static partial class XmppReport
     private static double MedianRate(LoginResult r) => Median([.. r.Rounds.Select(w => w.PerSecond)]);
 
     private static bool Encrypted(LoginResult r) => r.FirstLogins.Encrypted || r.Rounds.Any(w => w.Encrypted);
+
+    private static bool Sasl2(LoginResult r) => r.FirstLogins.Sasl2 || r.Rounds.Any(w => w.Sasl2);
+
+    private static string Flow(bool sasl2) =>
+        sasl2 ? "SASL2 with Bind 2 (XEP-0388/0386: no stream restart, resource bound in the authentication)" : "RFC 6120 (stream restart, bind)";
 
     private static string Endpoints(SessionLoad load) => string.Join(",", load.Endpoints.Select(Endpoint));
 

@@ -12,18 +12,15 @@ using ZkFire.Xmpp.Xml;
 
 namespace ZkFire.Xmpp.Streams;
 
-/// <summary>Stream negotiation: header, features, STARTTLS, SASL, resource binding (RFC 6120 §4–§7).</summary>
+/// <summary>Stream negotiation: header, features, STARTTLS, resource binding (RFC 6120 §4–§7); SASL is in its own part.</summary>
 internal sealed partial class C2sConnection
 {
-    private const int MaxSaslFailuresPerStream = 5;
     private static readonly SslApplicationProtocol XmppClientAlpn = new("xmpp-client");
 
     private readonly string streamId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
     private bool headerSent;
     private bool encrypted;
     private string? username;
-    private ISaslMechanism? sasl;
-    private int saslFailures;
     private IReadOnlyList<ChannelBinding> channelBindings = [];
 
     /// <summary>STARTTLS must come first unless TLS is optional here (RFC 6120 §5.3.1).</summary>
@@ -85,7 +82,8 @@ internal sealed partial class C2sConnection
     private string Features()
     {
         var features = new StringBuilder("<stream:features>");
-        if (!encrypted && Options.Certificate is not null)
+        // RFC 6120 §5.3.1: TLS comes before authentication, never after it.
+        if (!encrypted && username is null && Options.Certificate is not null)
         {
             features.Append("<starttls xmlns='").Append(Namespaces.Tls).Append(TlsMandatory ? "'><required/></starttls>" : "'/>");
         }
@@ -94,32 +92,14 @@ internal sealed partial class C2sConnection
         {
             if (!TlsMandatory)
             {
-                features.Append("<mechanisms xmlns='").Append(Namespaces.Sasl).Append("'>");
-                foreach (var mechanism in SaslMechanisms.Offered(encrypted, channelBindings))
-                {
-                    features.Append("<mechanism>").Append(mechanism).Append("</mechanism>");
-                }
-
-                features.Append("</mechanisms>");
-                if (channelBindings.Count > 0)
-                {
-                    // XEP-0440: tell clients which channel-binding types they may use.
-                    features.Append("<sasl-channel-binding xmlns='").Append(Namespaces.SaslChannelBinding).Append("'>");
-                    foreach (var binding in channelBindings)
-                    {
-                        features.Append("<channel-binding type='").Append(binding.Type).Append("'/>");
-                    }
-
-                    features.Append("</sasl-channel-binding>");
-                }
-
+                AppendSaslFeatures(features);
                 if (Options.RegistrationOpen)
                 {
                     features.Append("<register xmlns='").Append(Namespaces.RegisterFeature).Append("'/>");
                 }
             }
         }
-        else
+        else if (session is null)
         {
             features.Append("<bind xmlns='").Append(Namespaces.Bind).Append("'/>");
             features.Append("<session xmlns='").Append(Namespaces.Session).Append("'><optional/></session>");
@@ -186,7 +166,7 @@ internal sealed partial class C2sConnection
 
     private async ValueTask HandleUnauthenticatedAsync(Element element, CancellationToken cancellationToken)
     {
-        if (element.Namespace == Namespaces.Sasl)
+        if (element.Namespace is Namespaces.Sasl or Namespaces.Sasl2)
         {
             await HandleSaslAsync(element, cancellationToken);
             return;
@@ -203,89 +183,6 @@ internal sealed partial class C2sConnection
 
         // RFC 6120 §4.9.3.12: nothing but negotiation (and XEP-0077 registration) before authentication.
         throw new StreamErrorException("not-authorized", "Authenticate first.");
-    }
-
-    private async ValueTask HandleSaslAsync(Element element, CancellationToken cancellationToken)
-    {
-        if (TlsMandatory)
-        {
-            await SaslFailureAsync("encryption-required", null, cancellationToken);
-            return;
-        }
-
-        switch (element.Name)
-        {
-            case "auth":
-                if (context.AuthLimiter.IsBlocked(null, RemoteAddress))
-                {
-                    await SaslFailureAsync("temporary-auth-failure", "Too many failed attempts; try later.", cancellationToken);
-                    return;
-                }
-
-                sasl = SaslMechanisms.Create(element.GetAttribute("mechanism") ?? string.Empty, encrypted, channelBindings, context.Users);
-                if (sasl is null)
-                {
-                    await SaslFailureAsync("invalid-mechanism", null, cancellationToken);
-                    return;
-                }
-
-                break;
-            case "response" when sasl is not null:
-                break;
-            case "abort":
-                sasl = null;
-                await SaslFailureAsync("aborted", null, cancellationToken);
-                return;
-            default:
-                await SaslFailureAsync("malformed-request", null, cancellationToken);
-                return;
-        }
-
-        if (!TryDecodeBase64(element.Text, out var data))
-        {
-            sasl = null;
-            await SaslFailureAsync("incorrect-encoding", null, cancellationToken);
-            return;
-        }
-
-        var result = await sasl.StepAsync(data, cancellationToken);
-        switch (result.Outcome)
-        {
-            case SaslOutcome.Challenge:
-                await WriteNowAsync($"<challenge xmlns='{Namespaces.Sasl}'>{Encode(result.Data)}</challenge>", cancellationToken);
-                return;
-            case SaslOutcome.Success when !context.AuthLimiter.IsBlocked(result.Username, RemoteAddress):
-                sasl = null;
-                username = result.Username!;
-                context.AuthLimiter.RecordSuccess(username);
-                await WriteNowAsync($"<success xmlns='{Namespaces.Sasl}'>{Encode(result.Data)}</success>", cancellationToken);
-
-                // RFC 6120 §6.4.6: a new stream follows on the same connection.
-                parser.Reset();
-                headerSent = false;
-                return;
-            default:
-                sasl = null;
-                context.AuthLimiter.RecordFailure(result.Username, RemoteAddress);
-                var blocked = result.Outcome == SaslOutcome.Success;
-                await SaslFailureAsync(blocked ? "temporary-auth-failure" : result.FailureCondition ?? "not-authorized", null, cancellationToken);
-                return;
-        }
-    }
-
-    private async ValueTask SaslFailureAsync(string condition, string? text, CancellationToken cancellationToken)
-    {
-        var failure = new Element("failure", Namespaces.Sasl).Add(new Element(condition, Namespaces.Sasl));
-        if (text is not null)
-        {
-            failure.Add(new Element("text", Namespaces.Sasl).AddText(text));
-        }
-
-        await WriteNowAsync(failure, cancellationToken);
-        if (++saslFailures >= MaxSaslFailuresPerStream)
-        {
-            throw new StreamErrorException("policy-violation", "Too many failed authentication attempts.");
-        }
     }
 
     private async ValueTask HandleUnboundAsync(Element element, CancellationToken cancellationToken)
@@ -313,17 +210,23 @@ internal sealed partial class C2sConnection
     private async ValueTask BindAsync(Element iq, Element bind, CancellationToken cancellationToken)
     {
         var requested = bind.Child("resource", Namespaces.Bind)?.Text;
-        var resource = string.IsNullOrEmpty(requested)
-            ? Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))
-            : requested;
+        var resource = string.IsNullOrEmpty(requested) ? NewResourceId() : requested;
         if (!Jid.TryCreate(username, context.Router.ServerJid.Domain, resource, out var full))
         {
             await WriteNowAsync(Stanzas.Error(iq, "bad-request", "The resource is not valid."), cancellationToken);
             return;
         }
 
-        // The result goes into the outbox first: stanzas routed here once the bind is visible must follow it.
         Send(Stanzas.Result(iq, new Element("bind", Namespaces.Bind).Add(new Element("jid", Namespaces.Bind).AddText(full.ToString()))));
+        await BindSessionAsync(full, cancellationToken);
+    }
+
+    /// <summary>
+    /// Makes <paramref name="full"/> this stream's session. The bind's answer must already be in the outbox: stanzas
+    /// routed here once the bind is visible wait behind it.
+    /// </summary>
+    private async ValueTask BindSessionAsync(Jid full, CancellationToken cancellationToken)
+    {
         var bound = new ClientSession(full, this);
         await context.Router.BindAsync(bound, cancellationToken);
 
@@ -331,6 +234,8 @@ internal sealed partial class C2sConnection
         LogBound(logger, full, RemoteAddress);
         StartSending();
     }
+
+    private static string NewResourceId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
 
     private async ValueTask HandleStanzaAsync(ClientSession bound, Element stanza, CancellationToken cancellationToken)
     {
@@ -369,27 +274,6 @@ internal sealed partial class C2sConnection
         "result" or "error" => iq.GetAttribute("id") is not null,
         _ => false,
     };
-
-    private static bool TryDecodeBase64(string text, out byte[] data)
-    {
-        // RFC 6120 §6.4.2: "=" is an empty initial response.
-        if (text.Length == 0 || text == "=")
-        {
-            data = [];
-            return true;
-        }
-
-        data = new byte[text.Length * 3 / 4];
-        if (Convert.TryFromBase64String(text, data, out var written))
-        {
-            data = data[..written];
-            return true;
-        }
-
-        return false;
-    }
-
-    private static string Encode(byte[]? data) => data is null ? string.Empty : data.Length == 0 ? "=" : Convert.ToBase64String(data);
 
     private static string Escape(string value) =>
         value.Replace("&", "&amp;", StringComparison.Ordinal).Replace("'", "&apos;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal);

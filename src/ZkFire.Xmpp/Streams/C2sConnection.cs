@@ -195,7 +195,9 @@ internal sealed partial class C2sConnection : IStanzaSink, IThreadPoolWorkItem
             outboxState = OutboxState.Draining;
         }
 
-        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        // Called by this connection's own read loop: the bind's answer goes out from here, without a thread-pool hop
+        // (a flush that has to wait continues on its own).
+        _ = DrainAsync();
     }
 
     void IThreadPoolWorkItem.Execute() => _ = DrainAsync();

@@ -5,7 +5,7 @@ using System.Text.Json.Nodes;
 
 namespace ZkFire.Testing;
 
-/// <summary>What a scenario script printed: its JSON result line, exit code and stderr (slixmpp's log, tracebacks).</summary>
+/// <summary>What a scenario script printed: its JSON result line, exit code and stderr (the client's log, tracebacks).</summary>
 public sealed record ScenarioResult(string Script, JsonElement Json, int ExitCode, string Stderr)
 {
     public bool Ok => Json.TryGetProperty("ok", out var ok) && ok.ValueKind == JsonValueKind.True;
@@ -14,6 +14,29 @@ public sealed record ScenarioResult(string Script, JsonElement Json, int ExitCod
 
     /// <summary>The reported value at a property path, e.g. <c>result["after_mutual", "a"]</c>.</summary>
     public string this[params string[] path] => path.Aggregate(Json, (element, property) => element.GetProperty(property)).ToString();
+
+    /// <summary>
+    /// The result line (the last one on stdout) of a scenario run; throws with everything the script printed when it
+    /// was killed at <paramref name="timeout"/> (null <paramref name="exitCode"/>) or printed no JSON.
+    /// </summary>
+    public static ScenarioResult Parse(string script, int? exitCode, string stdout, string stderr, TimeSpan timeout)
+    {
+        if (exitCode is null)
+        {
+            throw new TimeoutException($"{script} did not finish within {timeout.TotalSeconds} s and was killed. Stdout:\n{stdout}\nStderr:\n{stderr}");
+        }
+
+        var line = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault();
+        try
+        {
+            using var document = JsonDocument.Parse(line ?? string.Empty);
+            return new ScenarioResult(script, document.RootElement.Clone(), exitCode.Value, stderr);
+        }
+        catch (JsonException)
+        {
+            throw new InvalidOperationException($"{script} exited with {exitCode} without a JSON result line. Stdout:\n{stdout}\nStderr:\n{stderr}");
+        }
+    }
 }
 
 /// <summary>
@@ -41,21 +64,7 @@ public static class Slixmpp
         }
 
         var (exitCode, stdout, stderr) = await RunProcessAsync(timeout, path, arguments.ToJsonString());
-        if (exitCode is null)
-        {
-            throw new TimeoutException($"{script} did not finish within {timeout.TotalSeconds} s and was killed. Stdout:\n{stdout}\nStderr:\n{stderr}");
-        }
-
-        var line = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault();
-        try
-        {
-            using var document = JsonDocument.Parse(line ?? string.Empty);
-            return new ScenarioResult(script, document.RootElement.Clone(), exitCode.Value, stderr);
-        }
-        catch (JsonException)
-        {
-            throw new InvalidOperationException($"{script} exited with {exitCode} without a JSON result line. Stdout:\n{stdout}\nStderr:\n{stderr}");
-        }
+        return ScenarioResult.Parse(script, exitCode, stdout, stderr, timeout);
     }
 
     private static async Task<string?> FindWhyUnavailableAsync()
