@@ -24,16 +24,18 @@ internal sealed class SqliteOfflineStore(SqliteDatabase database) : IOfflineStor
     public async Task<bool> StoreAsync(string username, string stanza, int quota, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(stanza);
-        await using var lease = await database.BeginWriteAsync(cancellationToken);
-        using var command = lease.Connection.CreateCommand();
-        command.CommandText = InsertWithinQuotaSql;
-        command.Parameters.AddWithValue("$username", username);
-        command.Parameters.AddWithValue("$stanza", stanza);
-        command.Parameters.AddWithValue("$stored", database.Time.GetUtcNow().ToUnixTimeMilliseconds());
-        command.Parameters.AddWithValue("$quota", quota);
         try
         {
-            return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+            return await database.WriteAsync(
+                InsertWithinQuotaSql,
+                command =>
+                {
+                    command.Parameters.AddWithValue("$username", username);
+                    command.Parameters.AddWithValue("$stanza", stanza);
+                    command.Parameters.AddWithValue("$stored", database.Time.GetUtcNow().ToUnixTimeMilliseconds());
+                    command.Parameters.AddWithValue("$quota", quota);
+                },
+                cancellationToken) == 1;
         }
         catch (SqliteException e) when (SqliteDatabase.IsForeignKeyViolation(e))
         {
@@ -41,24 +43,24 @@ internal sealed class SqliteOfflineStore(SqliteDatabase database) : IOfflineStor
         }
     }
 
-    public async Task<IReadOnlyList<OfflineMessage>> PeekAsync(string username, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        using var command = connection.CreateCommand();
-        command.CommandText = PeekSql;
-        command.Parameters.AddWithValue("$username", username);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var messages = new List<OfflineMessage>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            messages.Add(new OfflineMessage(
-                reader.GetInt64(0),
-                reader.GetString(1),
-                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2))));
-        }
+    public Task<IReadOnlyList<OfflineMessage>> PeekAsync(string username, CancellationToken cancellationToken) =>
+        database.ReadAsync<IReadOnlyList<OfflineMessage>>(
+            PeekSql,
+            command => command.Parameters.AddWithValue("$username", username),
+            static reader =>
+            {
+                var messages = new List<OfflineMessage>();
+                while (reader.Read())
+                {
+                    messages.Add(new OfflineMessage(
+                        reader.GetInt64(0),
+                        reader.GetString(1),
+                        DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2))));
+                }
 
-        return messages;
-    }
+                return messages;
+            },
+            cancellationToken);
 
     public async Task RemoveAsync(string username, IReadOnlyCollection<long> ids, CancellationToken cancellationToken)
     {
@@ -79,22 +81,21 @@ internal sealed class SqliteOfflineStore(SqliteDatabase database) : IOfflineStor
             json.Append(id.ToString(CultureInfo.InvariantCulture));
         }
 
-        json.Append(']');
-
-        await using var lease = await database.BeginWriteAsync(cancellationToken);
-        using var command = lease.Connection.CreateCommand();
-        command.CommandText = DeleteSql;
-        command.Parameters.AddWithValue("$username", username);
-        command.Parameters.AddWithValue("$ids", json.ToString());
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        var idArray = json.Append(']').ToString();
+        await database.WriteAsync(
+            DeleteSql,
+            command =>
+            {
+                command.Parameters.AddWithValue("$username", username);
+                command.Parameters.AddWithValue("$ids", idArray);
+            },
+            cancellationToken);
     }
 
-    public async Task<int> CountAsync(string username, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        using var command = connection.CreateCommand();
-        command.CommandText = CountSql;
-        command.Parameters.AddWithValue("$username", username);
-        return checked((int)(long)(await command.ExecuteScalarAsync(cancellationToken))!);
-    }
+    public async Task<int> CountAsync(string username, CancellationToken cancellationToken) =>
+        checked((int)await database.ReadAsync(
+            CountSql,
+            command => command.Parameters.AddWithValue("$username", username),
+            SqliteDatabase.ReadScalarInt64,
+            cancellationToken));
 }

@@ -26,52 +26,54 @@ internal sealed class SqliteRosterStore(SqliteDatabase database) : IRosterStore
 
     private const string DeleteSql = "DELETE FROM roster WHERE username = $username AND contact = $contact";
 
-    public async Task<IReadOnlyList<RosterItem>> GetAllAsync(string username, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        using var command = connection.CreateCommand();
-        command.CommandText = SelectAllSql;
-        command.Parameters.AddWithValue("$username", username);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var items = new List<RosterItem>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            items.Add(ReadItem(reader));
-        }
+    public Task<IReadOnlyList<RosterItem>> GetAllAsync(string username, CancellationToken cancellationToken) =>
+        database.ReadAsync<IReadOnlyList<RosterItem>>(
+            SelectAllSql,
+            command => command.Parameters.AddWithValue("$username", username),
+            static reader =>
+            {
+                var items = new List<RosterItem>();
+                while (reader.Read())
+                {
+                    items.Add(ReadItem(reader));
+                }
 
-        return items;
-    }
+                return items;
+            },
+            cancellationToken);
 
-    public async Task<RosterItem?> GetAsync(string username, string contact, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        using var command = connection.CreateCommand();
-        command.CommandText = SelectOneSql;
-        command.Parameters.AddWithValue("$username", username);
-        command.Parameters.AddWithValue("$contact", contact);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? ReadItem(reader) : null;
-    }
+    public Task<RosterItem?> GetAsync(string username, string contact, CancellationToken cancellationToken) =>
+        database.ReadAsync(
+            SelectOneSql,
+            command =>
+            {
+                command.Parameters.AddWithValue("$username", username);
+                command.Parameters.AddWithValue("$contact", contact);
+            },
+            static reader => reader.Read() ? ReadItem(reader) : null,
+            cancellationToken);
 
     public async Task PutAsync(string username, RosterItem item, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(item);
         var groups = EncodeGroups(item.Groups);
-        await using var lease = await database.BeginWriteAsync(cancellationToken);
-        using var command = lease.Connection.CreateCommand();
-        command.CommandText = UpsertSql;
-        command.Parameters.AddWithValue("$username", username);
-        command.Parameters.AddWithValue("$contact", item.Contact);
-        command.Parameters.AddWithValue("$name", (object?)item.Name ?? DBNull.Value);
-        command.Parameters.AddWithValue("$subscription", SubscriptionText.Format(item.Subscription));
-        command.Parameters.AddWithValue("$pending_out", item.PendingOut);
-        command.Parameters.AddWithValue("$pending_in", item.PendingIn);
-        command.Parameters.AddWithValue("$pre_approved", item.PreApproved);
-        command.Parameters.AddWithValue("$on_roster", item.OnRoster);
-        command.Parameters.AddWithValue("$groups", groups);
         try
         {
-            await command.ExecuteNonQueryAsync(cancellationToken);
+            await database.WriteAsync(
+                UpsertSql,
+                command =>
+                {
+                    command.Parameters.AddWithValue("$username", username);
+                    command.Parameters.AddWithValue("$contact", item.Contact);
+                    command.Parameters.AddWithValue("$name", (object?)item.Name ?? DBNull.Value);
+                    command.Parameters.AddWithValue("$subscription", SubscriptionText.Format(item.Subscription));
+                    command.Parameters.AddWithValue("$pending_out", item.PendingOut);
+                    command.Parameters.AddWithValue("$pending_in", item.PendingIn);
+                    command.Parameters.AddWithValue("$pre_approved", item.PreApproved);
+                    command.Parameters.AddWithValue("$on_roster", item.OnRoster);
+                    command.Parameters.AddWithValue("$groups", groups);
+                },
+                cancellationToken);
         }
         catch (SqliteException e) when (SqliteDatabase.IsForeignKeyViolation(e))
         {
@@ -79,15 +81,15 @@ internal sealed class SqliteRosterStore(SqliteDatabase database) : IRosterStore
         }
     }
 
-    public async Task<bool> RemoveAsync(string username, string contact, CancellationToken cancellationToken)
-    {
-        await using var lease = await database.BeginWriteAsync(cancellationToken);
-        using var command = lease.Connection.CreateCommand();
-        command.CommandText = DeleteSql;
-        command.Parameters.AddWithValue("$username", username);
-        command.Parameters.AddWithValue("$contact", contact);
-        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
-    }
+    public async Task<bool> RemoveAsync(string username, string contact, CancellationToken cancellationToken) =>
+        await database.WriteAsync(
+            DeleteSql,
+            command =>
+            {
+                command.Parameters.AddWithValue("$username", username);
+                command.Parameters.AddWithValue("$contact", contact);
+            },
+            cancellationToken) == 1;
 
     private static RosterItem ReadItem(SqliteDataReader reader) => new(
         reader.GetString(0),

@@ -7,53 +7,43 @@ internal sealed class SqliteUserStore(SqliteDatabase database) : IUserStore
     public async Task<bool> CreateAsync(UserRecord user, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(user);
-        await using var lease = await database.BeginWriteAsync(cancellationToken);
-        using var command = lease.Connection.CreateCommand();
-        command.CommandText = UserTable.InsertSql;
-        UserTable.AddUsername(command, user.Username);
-        UserTable.AddCredentials(command, user.Sha1, user.Sha256);
-        UserTable.Add(command, "@created", user.Created.ToUnixTimeMilliseconds());
-        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+        return await database.WriteAsync(
+            UserTable.InsertSql,
+            command =>
+            {
+                UserTable.AddUsername(command, user.Username);
+                UserTable.AddCredentials(command, user.Sha1, user.Sha256);
+                UserTable.Add(command, "@created", user.Created.ToUnixTimeMilliseconds());
+            },
+            cancellationToken) == 1;
     }
 
-    public async Task<UserRecord?> GetAsync(string username, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        using var command = connection.CreateCommand();
-        command.CommandText = UserTable.SelectSql;
-        UserTable.AddUsername(command, username);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken)
-            ? UserTable.Read(reader, DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(UserTable.CreatedColumn)))
-            : null;
-    }
+    public Task<UserRecord?> GetAsync(string username, CancellationToken cancellationToken) =>
+        database.ReadAsync(
+            UserTable.SelectSql,
+            command => UserTable.AddUsername(command, username),
+            static reader => reader.Read()
+                ? UserTable.Read(reader, DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(UserTable.CreatedColumn)))
+                : null,
+            cancellationToken);
 
     public async Task<bool> UpdateCredentialsAsync(string username, ScramCredentials sha1, ScramCredentials sha256, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(sha1);
         ArgumentNullException.ThrowIfNull(sha256);
-        await using var lease = await database.BeginWriteAsync(cancellationToken);
-        using var command = lease.Connection.CreateCommand();
-        command.CommandText = UserTable.UpdateCredentialsSql;
-        UserTable.AddUsername(command, username);
-        UserTable.AddCredentials(command, sha1, sha256);
-        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+        return await database.WriteAsync(
+            UserTable.UpdateCredentialsSql,
+            command =>
+            {
+                UserTable.AddUsername(command, username);
+                UserTable.AddCredentials(command, sha1, sha256);
+            },
+            cancellationToken) == 1;
     }
 
-    public async Task<bool> DeleteAsync(string username, CancellationToken cancellationToken)
-    {
-        await using var lease = await database.BeginWriteAsync(cancellationToken);
-        using var command = lease.Connection.CreateCommand();
-        command.CommandText = UserTable.DeleteSql;
-        UserTable.AddUsername(command, username);
-        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
-    }
+    public async Task<bool> DeleteAsync(string username, CancellationToken cancellationToken) =>
+        await database.WriteAsync(UserTable.DeleteSql, command => UserTable.AddUsername(command, username), cancellationToken) == 1;
 
-    public async Task<long> CountAsync(CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        using var command = connection.CreateCommand();
-        command.CommandText = UserTable.CountSql;
-        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
-    }
+    public Task<long> CountAsync(CancellationToken cancellationToken) =>
+        database.ReadAsync(UserTable.CountSql, static _ => { }, SqliteDatabase.ReadScalarInt64, cancellationToken);
 }

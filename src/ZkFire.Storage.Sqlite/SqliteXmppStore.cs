@@ -5,8 +5,9 @@ using Microsoft.Extensions.Logging;
 namespace ZkFire.Storage.Sqlite;
 
 /// <summary>
-/// <see cref="IXmppStore"/> on one SQLite file in WAL mode. Safe for any number of concurrent callers: each operation
-/// takes a pooled connection, and writers are queued so none fails with SQLITE_BUSY. Call
+/// <see cref="IXmppStore"/> on one SQLite file in WAL mode. Safe for any number of concurrent callers: each read
+/// takes a connection of its own, and writers are queued for the one write connection so none fails with
+/// SQLITE_BUSY; connections keep their prepared statements, but no rows, between calls. Call
 /// <see cref="MigrateAsync"/> (or use <see cref="OpenAsync"/>) before anything else.
 /// </summary>
 public sealed partial class SqliteXmppStore : IXmppStore
@@ -58,7 +59,7 @@ public sealed partial class SqliteXmppStore : IXmppStore
     public async Task MigrateAsync(CancellationToken cancellationToken)
     {
         await using var lease = await _database.BeginWriteAsync(cancellationToken);
-        var connection = lease.Connection;
+        var connection = lease.Connection.Connection;
 
         // The journal mode is stored in the file, so this only does work the first time; it cannot run inside a
         // transaction.
@@ -102,11 +103,7 @@ public sealed partial class SqliteXmppStore : IXmppStore
         LogMigrated(_logger, DatabasePath, current, latest);
     }
 
-    public ValueTask DisposeAsync()
-    {
-        _database.Dispose();
-        return ValueTask.CompletedTask;
-    }
+    public ValueTask DisposeAsync() => _database.DisposeAsync();
 
     private static async Task ExecuteNonQueryAsync(
         SqliteConnection connection,

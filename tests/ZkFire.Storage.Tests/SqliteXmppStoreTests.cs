@@ -4,7 +4,7 @@ using ZkFire.Storage.Sqlite;
 
 namespace ZkFire.Storage.Tests;
 
-public sealed class SqliteXmppStoreTests : XmppStoreContract
+public sealed partial class SqliteXmppStoreTests : XmppStoreContract
 {
     private readonly TempDirectory _directory = new();
 
