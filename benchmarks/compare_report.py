@@ -79,7 +79,7 @@ def compare(workload, title, field, unit, higher_is_better, target, target_text,
         verdicts.append((title, f"{fmt(ratio, '.2f')}× {NAMES[best]}", target_text, met))
         for w, label, shows in variants:
             if (variant := median("zkfire", w, field)) is not None and value:
-                lines.append(f"{shows.capitalize()}: ZkFire / best peer ({NAMES[best]}): **{fmt(variant / value, '.2f')}×**.")
+                lines.append(f"{shows[0].upper() + shows[1:]}: ZkFire / best peer ({NAMES[best]}): **{fmt(variant / value, '.2f')}×**.")
     efficiency = lambda r: r.get("perServerCpuSecond")
     ours = median("zkfire", workload, efficiency)
     measured_peers = [(median(p, workload, efficiency), p) for p in peers if median(p, workload, efficiency) is not None]
