@@ -51,7 +51,7 @@ internal sealed class LoginWave(SessionLoad load, ScramCache scramCache)
             $"  registering: {Volatile.Read(ref done)}/{accounts} after {started.Elapsed.TotalSeconds:0} s")), null, 1000, 1000);
         await Parallel.ForEachAsync(Enumerable.Range(0, accounts), new ParallelOptions { MaxDegreeOfParallelism = load.Concurrency, CancellationToken = ct }, async (account, token) =>
         {
-            await using var connection = await XmppConnection.ConnectAsync(Endpoint(account), Source(account), load.Access.Domain, token);
+            await using var connection = await XmppConnection.ConnectAsync(Endpoint(account), Source(account), load.Access.Domain, XmppConnection.SessionBuffer, token);
             await connection.RegisterAsync(load.AccountName(account), load.Access.Password, load.Access.Tls, token);
             Interlocked.Increment(ref done);
         });
@@ -137,7 +137,7 @@ internal sealed class LoginWave(SessionLoad load, ScramCache scramCache)
                 XmppConnection? connection = null;
                 try
                 {
-                    connection = await XmppConnection.ConnectAsync(Endpoint(i), Source(i), load.Access.Domain, timeout.Token);
+                    connection = await XmppConnection.ConnectAsync(Endpoint(i), Source(i), load.Access.Domain, XmppConnection.SessionBuffer, timeout.Token);
                     await connection.LoginAsync(load.AccountName(account), load.Access, resource(i), scramCache, timeout.Token);
                     await connection.GoOnlineAsync(timeout.Token);
                     var now = Stopwatch.GetTimestamp();

@@ -33,7 +33,11 @@ internal sealed class XmppException(string message) : Exception(message);
 /// </summary>
 internal sealed class XmppConnection : IAsyncDisposable
 {
-    private const int InitialBuffer = 64 * 1024;
+    /// <summary>The receive buffer of a connection that streams stanzas at full rate: large reads, few system calls.</summary>
+    public const int StreamingBuffer = 64 * 1024;
+
+    /// <summary>The receive buffer of a connection that only logs in and then idles: the negotiation's elements fit.</summary>
+    public const int SessionBuffer = 4 * 1024;
     private const string Client = "jabber:client";
     private const string Sasl = "urn:ietf:params:xml:ns:xmpp-sasl";
     private const string Sasl2 = "urn:xmpp:sasl:2";
@@ -46,15 +50,18 @@ internal sealed class XmppConnection : IAsyncDisposable
     /// <summary>Null after <see cref="ReleaseIdleMemory"/> until data arrives again.</summary>
     private XmppStreamParser? parser = new(Limits);
     private Stream stream;
-    private byte[] buffer = ArrayPool<byte>.Shared.Rent(InitialBuffer);
+    private readonly int initialBuffer;
+    private byte[] buffer;
     private int start;
     private int end;
     private int nextId;
 
-    private XmppConnection(Socket socket, string domain)
+    private XmppConnection(Socket socket, string domain, int initialBuffer)
     {
         this.socket = socket;
         this.domain = domain;
+        this.initialBuffer = initialBuffer;
+        buffer = ArrayPool<byte>.Shared.Rent(initialBuffer);
         stream = new NetworkStream(socket, ownsSocket: false);
     }
 
@@ -65,13 +72,14 @@ internal sealed class XmppConnection : IAsyncDisposable
     public string? Jid { get; private set; }
 
     public static Task<XmppConnection> ConnectAsync(EndPoint endpoint, string domain, CancellationToken ct) =>
-        ConnectAsync(endpoint, source: null, domain, ct);
+        ConnectAsync(endpoint, source: null, domain, StreamingBuffer, ct);
 
     /// <summary>
     /// Connects from <paramref name="source"/> when given: each local address has its own ~28,000 ephemeral ports, so
-    /// more connections than that to one server need several (127.0.0.x all reach loopback on Linux).
+    /// more connections than that to one server need several (127.0.0.x all reach loopback on Linux). The receive
+    /// buffer starts at <paramref name="initialBuffer"/> bytes and grows when an element does not fit.
     /// </summary>
-    public static async Task<XmppConnection> ConnectAsync(EndPoint endpoint, IPAddress? source, string domain, CancellationToken ct)
+    public static async Task<XmppConnection> ConnectAsync(EndPoint endpoint, IPAddress? source, string domain, int initialBuffer, CancellationToken ct)
     {
         var socket = source is null
             ? new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true }
@@ -84,7 +92,7 @@ internal sealed class XmppConnection : IAsyncDisposable
             }
 
             await socket.ConnectAsync(endpoint, ct);
-            return new XmppConnection(socket, domain);
+            return new XmppConnection(socket, domain, initialBuffer);
         }
         catch
         {
@@ -307,7 +315,7 @@ internal sealed class XmppConnection : IAsyncDisposable
 #pragma warning disable CA2022 // A zero-byte read returns 0 once data is there: it reads nothing on purpose.
             await stream.ReadAsync(Memory<byte>.Empty, ct);
 #pragma warning restore CA2022
-            buffer = ArrayPool<byte>.Shared.Rent(InitialBuffer);
+            buffer = ArrayPool<byte>.Shared.Rent(initialBuffer);
         }
 
         if (start == end)

@@ -167,8 +167,11 @@ internal sealed partial class C2sConnection
             return;
         }
 
-        bind2 = null;
         var full = Bind2Jid(bind);
+
+        // Needed only to make the resource: a bound session keeps neither.
+        bind2 = null;
+        userAgentId = null;
         success.Add(new Element("authorization-identifier", Namespaces.Sasl2).AddText(full.ToString()));
         success.Add(new Element("bound", Namespaces.Bind2));
         Send(success);
