@@ -161,7 +161,10 @@ public sealed class NoticeChannelLinkTests(ITestOutputHelper output)
         await using var nodes = new NoticeNodes(output);
         var quick = Options("a") with { PingInterval = TimeSpan.FromMilliseconds(100), PongTimeout = TimeSpan.FromMilliseconds(300) };
         var a = await nodes.StartAsync(quick);
-        var b = await nodes.StartAsync(quick with { NodeId = "b" });
+
+        // b pings at the default pace: with both quick, b's pong timeout could fire first and close the link from its
+        // side, and a would see a closed connection instead of a missing pong (seen once in CI).
+        var b = await nodes.StartAsync(Options("b"));
         await using var relay = TcpProxy.Start($"127.0.0.1:{b.LocalEndPoint.Port}");
         a.SetPeers([Peer("b", int.Parse(relay.ConnectString.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture))]);
         b.SetPeers([Peer("a", a)]);
