@@ -38,9 +38,6 @@ internal sealed partial class C2sConnection : IStanzaSink, IThreadPoolWorkItem
     private TaskCompletionSource? drained;
     private int queued;
 
-    /// <summary>Set under the outbox lock: something this connection queued for itself waits for its read loop to drain it.</summary>
-    private bool drainOwed;
-
     /// <summary>The connection whose read loop is handling an event on this thread, synchronously, right now.</summary>
     [ThreadStatic]
     private static C2sConnection? handlingOnThisThread;
@@ -181,8 +178,7 @@ internal sealed partial class C2sConnection : IStanzaSink, IThreadPoolWorkItem
             {
                 // An answer to what the read loop is handling (an IQ result, the echo of a presence): the read loop
                 // writes it once the event is handled, with whatever else that event produced, instead of paying a
-                // thread-pool hop and a second write for it.
-                drainOwed = true;
+                // thread-pool hop and a second write for it. An idle outbox that is not empty is such a debt.
                 return;
             }
 
@@ -197,12 +193,6 @@ internal sealed partial class C2sConnection : IStanzaSink, IThreadPoolWorkItem
     {
         lock (outbox)
         {
-            if (!drainOwed)
-            {
-                return;
-            }
-
-            drainOwed = false;
             if (outboxState != OutboxState.Idle || outbox.Count == 0)
             {
                 return;
@@ -437,16 +427,12 @@ internal sealed partial class C2sConnection : IStanzaSink, IThreadPoolWorkItem
     private async Task StopSendLoopAsync()
     {
         Task wait;
-        var drainOwedHere = false;
+        bool drainOwed;
         lock (outbox)
         {
-            if (outboxState == OutboxState.Idle && outbox.Count > 0)
-            {
-                // Queued by the read loop's own handling and not drained yet: written before the stream ends.
-                drainOwed = false;
-                drainOwedHere = true;
-            }
-            else if (outboxState != OutboxState.Draining)
+            // Queued by the read loop's own handling and not drained yet: written before the stream ends.
+            drainOwed = outboxState == OutboxState.Idle && outbox.Count > 0;
+            if (!drainOwed && outboxState != OutboxState.Draining)
             {
                 outboxState = OutboxState.Closed;
                 return;
@@ -456,7 +442,7 @@ internal sealed partial class C2sConnection : IStanzaSink, IThreadPoolWorkItem
             wait = (drained ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
         }
 
-        if (drainOwedHere)
+        if (drainOwed)
         {
             _ = DrainAsync();
         }

@@ -162,7 +162,7 @@ internal sealed partial class LearnerHandler(Leader leader, IPeerLink link, ILog
     /// about a second per learner once the log was long, and every failover waited for it.
     /// </summary>
     private static bool LearnerLastIsLogged(TransactionLog log, long learnerLast) =>
-        learnerLast > 0 && log.ZxidsAfter(learnerLast - 1).Take(1).SingleOrDefault() == learnerLast;
+        learnerLast > 0 && log.ZxidsAfter(learnerLast - 1).FirstOrDefault() == learnerLast;
 
     private static SyncPlan Decide(TransactionLog log, LearnerInfo info)
     {
