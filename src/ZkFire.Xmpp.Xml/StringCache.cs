@@ -105,9 +105,10 @@ internal sealed class StringCache
         "response", "abort", "mechanisms", "mechanism", "enable", "enabled", "resume", "resumed", "r", "a", "sm",
         "ping", "text", "origin-id", "stanza-id", "store", "no-store", "no-copy", "private", "identity", "feature",
         "nick", "fin", "set", "first", "last", "count", "before", "after", "max", "field", "value", "register",
-        "ver", "csi", "carbons",
-        // Prefixed names, which clients use for the stream's own elements.
-        "stream:stream", "stream:features", "stream:error",
+        "ver", "csi", "carbons", "authenticate", "initial-response", "user-agent", "software", "device", "tag",
+        "additional-data", "authorization-identifier", "bound", "inline", "authentication", "channel-binding",
+        // Prefixed names, which clients use for the stream's own elements, and the prefix of xml:lang.
+        "stream:stream", "stream:features", "stream:error", "xml",
         // Attribute names.
         "to", "from", "id", "type", "xmlns", "xml:lang", "version", "node", "hash", "name", "subscription", "ask",
         "code", "by", "stamp", "h", "var", "category", "label", "xmlns:stream", "xmlns:db", "xmlns:xml", "previd", "location",
@@ -127,7 +128,8 @@ internal sealed class StringCache
         "http://jabber.org/protocol/muc#user", "http://jabber.org/protocol/rsm", "urn:xmpp:ping", "urn:xmpp:sm:3",
         "urn:xmpp:delay", "urn:xmpp:receipts", "urn:xmpp:carbons:2", "urn:xmpp:forward:0", "urn:xmpp:mam:2",
         "urn:xmpp:sid:0", "urn:xmpp:chat-markers:0", "urn:xmpp:hints", "urn:xmpp:csi:0", "urn:xmpp:time",
-        "urn:xmpp:features:rosterver", "urn:xmpp:features:pre-approval",
+        "urn:xmpp:features:rosterver", "urn:xmpp:features:pre-approval", "urn:xmpp:sasl:2", "urn:xmpp:bind:0",
+        "urn:xmpp:sasl-cb:0",
     ];
 
     private readonly record struct Entry(byte[]? Utf8, string Value);

@@ -79,14 +79,8 @@ internal sealed class LoginWave(SessionLoad load, ScramCache scramCache)
         await all;
         var last = Math.Max(first, Volatile.Read(ref state.LastEcho));
         var seconds = (double)(last - first) / Stopwatch.Frequency;
-        var latency = new LongHistogram(HighestMicros, 3);
-        foreach (var histogram in state.Latencies)
-        {
-            latency.Add(histogram);
-        }
-
         var cost = meter.Stop(state.Succeeded);
-        return new WaveResult(state.Online, state.Succeeded, seconds, latency, state.Errors, cost, state.Encrypted, state.Sasl2);
+        return new WaveResult(state.Online, state.Succeeded, seconds, state.Latency, state.Errors, cost, state.Encrypted, state.Sasl2);
     }
 
     /// <summary>Ends every session with <c>&lt;/stream:stream&gt;</c>, as many at a time as logins run.</summary>
@@ -114,12 +108,6 @@ internal sealed class LoginWave(SessionLoad load, ScramCache scramCache)
 
     private async Task WorkAsync(State state, int accounts, Func<int, string?> resource, CancellationToken ct)
     {
-        var latency = new LongHistogram(HighestMicros, 3);
-        lock (state.Latencies)
-        {
-            state.Latencies.Add(latency);
-        }
-
         var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         try
         {
@@ -142,7 +130,7 @@ internal sealed class LoginWave(SessionLoad load, ScramCache scramCache)
                     await connection.GoOnlineAsync(timeout.Token);
                     var now = Stopwatch.GetTimestamp();
                     connection.ReleaseIdleMemory();
-                    latency.RecordValue(Math.Min(HighestMicros, (now - started) * 1_000_000 / Stopwatch.Frequency));
+                    state.Latency.RecordValue(Math.Min(HighestMicros, (now - started) * 1_000_000 / Stopwatch.Frequency));
                     state.Online[i] = connection;
                     state.Encrypted |= connection.Encrypted;
                     state.Sasl2 |= connection.UsedSasl2;
@@ -237,7 +225,9 @@ internal sealed class LoginWave(SessionLoad load, ScramCache scramCache)
     {
         public readonly XmppConnection?[] Online = new XmppConnection?[sessions];
         public readonly ConcurrentDictionary<string, long> Errors = new(StringComparer.Ordinal);
-        public readonly List<LongHistogram> Latencies = [];
+        // One for all workers: a histogram per worker is ~300 KB (large-object heap) each wave, which was most of the
+        // tool's allocation per login and the gen-2 collections that came with it.
+        public readonly LongConcurrentHistogram Latency = new(1, HighestMicros, 3);
         public int Next = -1;
         public int Succeeded;
         public long LastEcho;

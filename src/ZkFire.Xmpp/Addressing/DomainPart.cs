@@ -29,6 +29,11 @@ internal static class DomainPart
             return false;
         }
 
+        if (IsCanonicalLdhName(input))
+        {
+            return true;
+        }
+
         if (input[0] == '[')
         {
             return TryNormalizeIPv6(input, out output);
@@ -79,6 +84,41 @@ internal static class DomainPart
 
         output = string.Join('.', decoded.Select(label => UnicodeText.FromCodePoints(label)));
         return Encoding.UTF8.GetByteCount(output) <= Jid.MaxPartBytes;
+    }
+
+    /// <summary>
+    /// Whether the name is lower-case NR-LDH labels only, none reserved ("??--") and not a dotted quad: such a name is
+    /// its own canonical form. Every stanza's addresses are like this, and deciding it takes one pass and no allocation.
+    /// </summary>
+    private static bool IsCanonicalLdhName(string input)
+    {
+        if (input.Length > Jid.MaxPartBytes)
+        {
+            return false;
+        }
+
+        var rest = input.AsSpan();
+        var labels = 0;
+        var allDigits = true;
+        while (true)
+        {
+            var dot = rest.IndexOf('.');
+            var label = dot < 0 ? rest : rest[..dot];
+            if (label.IsEmpty || label.Length > MaxLabelLength || label[0] == '-' || label[^1] == '-'
+                || label.ContainsAnyExcept(LdhCharacters) || (label.Length >= 4 && label[2] == '-' && label[3] == '-'))
+            {
+                return false;
+            }
+
+            labels++;
+            allDigits &= !label.ContainsAnyExceptInRange('0', '9');
+            if (dot < 0)
+            {
+                return !(labels == 4 && allDigits);
+            }
+
+            rest = rest[(dot + 1)..];
+        }
     }
 
     // RFC 5895-style mapping: full/halfwidth to narrow, ideographic full stops to '.', lower case, NFC.

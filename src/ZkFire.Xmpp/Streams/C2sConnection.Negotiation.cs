@@ -23,6 +23,9 @@ internal sealed partial class C2sConnection
     private string? username;
     private IReadOnlyList<ChannelBinding> channelBindings = [];
 
+    /// <summary>The types of <see cref="channelBindings"/>, space-separated: the part of the features they decide.</summary>
+    private string channelBindingTypes = string.Empty;
+
     /// <summary>STARTTLS must come first unless TLS is optional here (RFC 6120 §5.3.1).</summary>
     private bool TlsMandatory =>
         !encrypted && Options.TlsRequired && !(Options.AllowPlaintextOnLoopback && IPAddress.IsLoopback(RemoteAddress));
@@ -68,7 +71,7 @@ internal sealed partial class C2sConnection
         }
 
         var peer = header.GetAttribute("from") is { } from && Jid.TryParse(from, out var fromJid) ? fromJid : null;
-        await WriteNowAsync(StreamHeader(peer) + Features(), cancellationToken);
+        await WriteNowAsync(StreamHeader(peer), Features(), cancellationToken);
     }
 
     private string StreamHeader(Jid? peer)
@@ -79,7 +82,17 @@ internal sealed partial class C2sConnection
                $"id='{streamId}' from='{Escape(context.Router.ServerJid.ToString())}'{to} version='1.0' xml:lang='en'>";
     }
 
-    private string Features()
+    /// <summary>
+    /// The features for this stream's stage and TLS state. They depend on nothing else of the connection, so each
+    /// combination is built once per server: a login storm would otherwise build the same kilobyte per stream.
+    /// </summary>
+    private string Features() =>
+        context.Features.GetOrAdd(
+            new StreamFeaturesKey(username is null ? StreamStage.Unauthenticated : session is null ? StreamStage.Authenticated : StreamStage.Bound, encrypted, TlsMandatory, channelBindingTypes),
+            static (_, connection) => connection.BuildFeatures(),
+            this);
+
+    private string BuildFeatures()
     {
         var features = new StringBuilder("<stream:features>");
         // RFC 6120 §5.3.1: TLS comes before authentication, never after it.
@@ -161,6 +174,7 @@ internal sealed partial class C2sConnection
             timeout.Token);
         encrypted = true;
         channelBindings = TlsChannelBindings.Of(tls, context.ServerEndPointBinding);
+        channelBindingTypes = string.Join(' ', channelBindings.Select(b => b.Type));
         OpenPipes();
     }
 

@@ -163,7 +163,7 @@ internal sealed partial class C2sConnection
         if (bind2 is not { } bind)
         {
             success.Add(new Element("authorization-identifier", Namespaces.Sasl2).AddText($"{username}@{context.Router.ServerJid.Domain}"));
-            await WriteNowAsync(success.ToXml(Namespaces.Client) + Features(), cancellationToken);
+            await WriteNowAsync(success.ToXml(Namespaces.Client), Features(), cancellationToken);
             return;
         }
 

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Security;
@@ -376,6 +377,14 @@ internal sealed partial class C2sConnection : IStanzaSink, IThreadPoolWorkItem
         await writer.FlushAsync(cancellationToken);
     }
 
+    /// <summary>Writes two pieces in one flush, without joining them into a new string first.</summary>
+    private async Task WriteNowAsync(string first, string second, CancellationToken cancellationToken)
+    {
+        Encoding.UTF8.GetBytes(first, writer);
+        Encoding.UTF8.GetBytes(second, writer);
+        await writer.FlushAsync(cancellationToken);
+    }
+
     private async Task WriteNowAsync(Element element, CancellationToken cancellationToken)
     {
         element.WriteTo(writer, Namespaces.Client);
@@ -509,7 +518,22 @@ internal sealed record C2sContext(
     Storage.IUserStore Users,
     Sasl.AuthFailureLimiter AuthLimiter,
     byte[]? ServerEndPointBinding,
-    ILogger Logger);
+    ILogger Logger)
+{
+    /// <summary>The stream features built so far, by what they depend on (see <see cref="C2sConnection"/>'s Features).</summary>
+    public ConcurrentDictionary<StreamFeaturesKey, string> Features { get; } = new();
+}
+
+/// <summary>What a stream's features depend on besides the server's settings.</summary>
+/// <param name="ChannelBindingTypes">The TLS session's channel-binding types, space-separated.</param>
+internal readonly record struct StreamFeaturesKey(StreamStage Stage, bool Encrypted, bool TlsMandatory, string ChannelBindingTypes);
+
+internal enum StreamStage
+{
+    Unauthenticated,
+    Authenticated,
+    Bound,
+}
 
 internal static class IPAddressExtensions
 {

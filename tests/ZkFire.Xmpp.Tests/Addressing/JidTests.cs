@@ -194,6 +194,10 @@ public sealed class JidTests
     [InlineData("xn--zz.de")]
     [InlineData("xn--nchen-1pa.de")]
     [InlineData("xn--abc-.de")]
+    [InlineData("ab--cd.example")]
+    [InlineData("-a.example")]
+    [InlineData("a-.example")]
+    [InlineData("300.0.0.1")]
     [InlineData("\u2603.example")]
     [InlineData("a b.example")]
     [InlineData("\u05D0\u05D1.1example")]
@@ -201,6 +205,18 @@ public sealed class JidTests
     [InlineData("\u0301a.example")]
     [InlineData("a\u00B7b.example")]
     public void Domain_rejects_invalid(string domain) => Assert.False(Jid.TryParse(domain, out _));
+
+    [Theory]
+    [InlineData("localhost")]
+    [InlineData("chat.example.org")]
+    [InlineData("a-b.1.example")]
+    [InlineData("1.2.3")]
+    public void A_domain_already_canonical_is_kept_as_it_is(string domain)
+    {
+        // The common case: the same string, not an equal copy (no allocation per address parsed).
+        Assert.True(Jid.TryCreate("user", domain, "phone", out var jid));
+        Assert.Same(domain, jid.Domain);
+    }
 
     [Fact]
     public void Domain_label_length_is_limited()
