@@ -129,7 +129,7 @@ internal sealed class StringCache
         "urn:xmpp:delay", "urn:xmpp:receipts", "urn:xmpp:carbons:2", "urn:xmpp:forward:0", "urn:xmpp:mam:2",
         "urn:xmpp:sid:0", "urn:xmpp:chat-markers:0", "urn:xmpp:hints", "urn:xmpp:csi:0", "urn:xmpp:time",
         "urn:xmpp:features:rosterver", "urn:xmpp:features:pre-approval", "urn:xmpp:sasl:2", "urn:xmpp:bind:0",
-        "urn:xmpp:sasl-cb:0",
+        "urn:xmpp:sasl-cb:0", "http://jabber.org/features/iq-register",
     ];
 
     private readonly record struct Entry(byte[]? Utf8, string Value);

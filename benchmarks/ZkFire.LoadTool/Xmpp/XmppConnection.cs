@@ -46,6 +46,7 @@ internal sealed class XmppConnection : IAsyncDisposable
     private readonly Socket socket;
     private readonly string domain;
     private static readonly XmlLimits Limits = new() { MaxStanzaBytes = 16 * 1024 * 1024 };
+    private static readonly byte[] CloseTag = "</stream:stream>"u8.ToArray();
 
     /// <summary>Null after <see cref="ReleaseIdleMemory"/> until data arrives again.</summary>
     private XmppStreamParser? parser = new(Limits);
@@ -344,17 +345,23 @@ internal sealed class XmppConnection : IAsyncDisposable
         return read;
     }
 
-    /// <summary>Ends the stream politely if it can within a moment, then drops the connection.</summary>
+    /// <summary>
+    /// Ends the stream as RFC 6120 §4.4 asks, if it can within a moment: sends the closing tag and waits for the
+    /// server's (or the end of the connection) before dropping it. Dropping it at once would reset the connection
+    /// under the server's answer, and leave the logout still running on the server when the caller measures what
+    /// comes next (the login storm's next round).
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
-            await stream.WriteAsync("</stream:stream>"u8.ToArray(), timeout.Token);
+            await stream.WriteAsync(CloseTag, timeout.Token);
+            await AwaitServerCloseAsync(timeout.Token);
         }
         catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
         {
-            // Already gone: nothing to end.
+            // Already gone, or the server did not answer in time: nothing more to wait for.
         }
 
         await stream.DisposeAsync();
@@ -365,6 +372,38 @@ internal sealed class XmppConnection : IAsyncDisposable
         if (rented.Length > 0)
         {
             ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>Reads past anything still arriving until the server's closing tag or the end of the connection.</summary>
+    private async Task AwaitServerCloseAsync(CancellationToken ct)
+    {
+        if (Unread.IndexOf(CloseTag) >= 0)
+        {
+            return;
+        }
+
+        var scratch = ArrayPool<byte>.Shared.Rent(1024);
+        try
+        {
+            // The tail of each read that could begin the tag is kept in front of the next.
+            var kept = 0;
+            while (true)
+            {
+                var read = await stream.ReadAsync(scratch.AsMemory(kept), ct);
+                var seen = scratch.AsSpan(0, kept + read);
+                if (read == 0 || seen.IndexOf(CloseTag) >= 0)
+                {
+                    return;
+                }
+
+                kept = Math.Min(CloseTag.Length - 1, seen.Length);
+                seen[^kept..].CopyTo(scratch);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
         }
     }
 
