@@ -4,7 +4,6 @@ using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 using ZkFire.Jute;
 using ZkFire.ZooKeeper.Server.Maintenance;
-using ZkFire.ZooKeeper.Server.Persistence;
 using ZkFire.ZooKeeper.Server.Processing;
 using ZkFire.ZooKeeper.Server.Quorum.Messages;
 using ZkFire.ZooKeeper.Server.Quorum.Transport;
