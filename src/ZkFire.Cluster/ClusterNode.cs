@@ -173,7 +173,7 @@ public sealed partial class ClusterNode : IAsyncDisposable
             {
                 LogJoinFailed(logger, options.ConnectString, ex.Message, backoff);
                 await Task.Delay(backoff, cancellationToken);
-                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, options.MaxRejoinBackoff.Ticks));
+                backoff = options.NextRejoinBackoff(backoff);
             }
         }
     }

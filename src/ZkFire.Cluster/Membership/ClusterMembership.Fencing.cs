@@ -120,7 +120,7 @@ public sealed partial class ClusterMembership
             }
 
             await Task.Delay(backoff, cancellationToken).ConfigureAwait(false);
-            backoff = TimeSpan.FromTicks(Math.Min(options.MaxRejoinBackoff.Ticks, backoff.Ticks * 2));
+            backoff = options.NextRejoinBackoff(backoff);
         }
     }
 

@@ -54,4 +54,7 @@ public sealed record ClusterMembershipOptions
     public TimeSpan MinRejoinBackoff { get; init; } = TimeSpan.FromMilliseconds(200);
 
     public TimeSpan MaxRejoinBackoff { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The wait after <paramref name="backoff"/> between join attempts: double, up to <see cref="MaxRejoinBackoff"/>.</summary>
+    internal TimeSpan NextRejoinBackoff(TimeSpan backoff) => TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxRejoinBackoff.Ticks));
 }

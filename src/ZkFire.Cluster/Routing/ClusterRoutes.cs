@@ -198,11 +198,9 @@ public sealed partial class ClusterRoutes : IRemoteRoutes
         switch (notice)
         {
             case LinkUp up:
-                LogLinkUp(logger, up.NodeId);
                 SendFullCopy(up.NodeId);
                 break;
             case LinkDown down:
-                LogLinkDown(logger, down.NodeId, down.Reason);
                 lock (announcing)
                 {
                     ForgetLinkLocked(down.NodeId);
@@ -505,12 +503,6 @@ public sealed partial class ClusterRoutes : IRemoteRoutes
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Cluster: a peer did not acknowledge a session change within {Wait}; going on")]
     private static partial void LogAckTimeout(ILogger logger, TimeSpan wait);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Cluster: notice link to {Node} up; sending it this node's sessions")]
-    private static partial void LogLinkUp(ILogger logger, string node);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Cluster: notice link to {Node} down ({Reason}); reconnecting while it is a member")]
-    private static partial void LogLinkDown(ILogger logger, string node, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Cluster: {Node} left or restarted; purged its {Count} routes")]
     private static partial void LogPurged(ILogger logger, string node, int count);

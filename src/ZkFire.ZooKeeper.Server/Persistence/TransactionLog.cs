@@ -1,6 +1,7 @@
 using System.Buffers;
 using Microsoft.Extensions.Logging;
 using Microsoft.Win32.SafeHandles;
+using ZkFire.ZooKeeper.Server.Quorum.Zab;
 
 namespace ZkFire.ZooKeeper.Server.Persistence;
 
@@ -38,10 +39,13 @@ public sealed class TransactionLogCorruptException : Exception
 /// A write is acknowledged to a client only after the flush that covers it.
 /// </summary>
 /// <remarks>
-/// Files are not pre-allocated (ZooKeeper pads them in 64 MiB steps). ZooKeeper's padding extends the file
+/// <para>Each file's epoch ends (the last zxid of each epoch in it) are indexed in memory as records become durable, and
+/// learned when the log opens, from the recovery pass that checks every record anyway; a truncation re-reads only the
+/// file it cuts, and a purge drops the index with the file. A ZAB sync asks the index instead of reading the log.</para>
+/// <para>Files are not pre-allocated (ZooKeeper pads them in 64 MiB steps). ZooKeeper's padding extends the file
 /// sparsely, so each write still allocates blocks, and .NET's flush is a full fsync that commits the size change
 /// anyway; padding would buy little here and would make a zero-filled region ambiguous. Zero fill at the end of the
-/// last file can still appear after a crash on some file systems, and recovery treats it like any torn tail.
+/// last file can still appear after a crash on some file systems, and recovery treats it like any torn tail.</para>
 /// </remarks>
 public sealed class TransactionLog : IAsyncDisposable
 {
@@ -148,7 +152,7 @@ public sealed class TransactionLog : IAsyncDisposable
             bool writeStart;
             if (_startNewFile || _appendFileLength >= _maxFileSize)
             {
-                batch.Segments.Add(new Segment(batch.Length, zxid));
+                batch.Segments.Add(new Segment(batch.Length, zxid, batch.EpochEnds.Count));
                 LogFormat.WriteFileHeader(batch.Reserve(LogFormat.FileHeaderSize), zxid);
                 _appendFileLength = LogFormat.FileHeaderSize;
                 _startNewFile = false;
@@ -159,7 +163,7 @@ public sealed class TransactionLog : IAsyncDisposable
                 writeStart = batch.Segments.Count == 0;
                 if (writeStart)
                 {
-                    batch.Segments.Add(new Segment(batch.Length, 0));
+                    batch.Segments.Add(new Segment(batch.Length, 0, batch.EpochEnds.Count));
                 }
             }
 
@@ -168,6 +172,7 @@ public sealed class TransactionLog : IAsyncDisposable
             _appendFileLength += record.Length;
             _lastZxid = zxid;
             batch.LastZxid = zxid;
+            EpochEnds.Note(batch.EpochEnds, zxid, batch.Segments[^1].FirstEnd);
         }
     }
 
@@ -247,8 +252,58 @@ public sealed class TransactionLog : IAsyncDisposable
     /// <remarks>Reads only what was durable when called; a record damaged since start-up throws <see cref="TransactionLogCorruptException"/>.</remarks>
     public IEnumerable<LoggedTxn> ReadAfter(long zxid) => Read(Files(), zxid, static reader => new LoggedTxn(reader.Zxid, reader.Payload.ToArray()));
 
-    /// <summary>The zxids of the flushed records above <paramref name="zxid"/>, in order, without copying their payloads.</summary>
-    public IEnumerable<long> ZxidsAfter(long zxid) => Read(Files(), zxid, static reader => reader.Zxid);
+    /// <summary>The last zxid of each epoch in the flushed records, ascending; read from the files' index, not the records.</summary>
+    public List<long> EpochEndZxids()
+    {
+        var ends = new List<long>();
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            foreach (var file in _files)
+            {
+                // An epoch that spans files ends in the later one.
+                foreach (var end in file.EpochEnds)
+                {
+                    EpochEnds.Note(ends, end);
+                }
+            }
+        }
+
+        return ends;
+    }
+
+    /// <summary>The newest flushed zxid at or below <paramref name="zxid"/>, or 0 when the log holds none.</summary>
+    /// <remarks>
+    /// The files' epoch index answers unless the log holds zxids on both sides of <paramref name="zxid"/> within its
+    /// epoch; then only the one file that holds them is read, up to <paramref name="zxid"/>.
+    /// </remarks>
+    public long LastZxidAtOrBelow(long zxid)
+    {
+        (string Path, long FirstZxid, long Length) file;
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var index = _files.FindLastIndex(candidate => candidate.FirstZxid <= zxid);
+            if (index < 0)
+            {
+                return 0;
+            }
+
+            var found = _files[index];
+            var ends = found.EpochEnds;
+            var below = ends.FindLastIndex(end => end <= zxid);
+            // Any zxid of this file between that epoch end and zxid would be of zxid's own epoch, ending after zxid.
+            var epochGoesOn = below + 1 < ends.Count && Zxid.Epoch(ends[below + 1]) == Zxid.Epoch(zxid);
+            if (below >= 0 && !epochGoesOn)
+            {
+                return ends[below];
+            }
+
+            file = (found.Path, found.FirstZxid, found.Length);
+        }
+
+        return Read([file], 0, static reader => reader.Zxid).TakeWhile(logged => logged <= zxid).LastOrDefault();
+    }
 
     private (string Path, long FirstZxid, long Length)[] Files()
     {
@@ -371,8 +426,8 @@ public sealed class TransactionLog : IAsyncDisposable
                     continue;
                 }
 
-                long end;
-                (end, last) = EndOfRecordsThrough(file, zxid);
+                var (end, kept) = EndOfRecordsThrough(file, zxid);
+                last = kept.Count > 0 ? kept[^1] : 0;
                 if (end < file.Length)
                 {
                     using var handle = File.OpenHandle(file.Path, FileMode.Open, FileAccess.Write, FileShare.Read | FileShare.Delete);
@@ -381,6 +436,7 @@ public sealed class TransactionLog : IAsyncDisposable
                     lock (_gate)
                     {
                         file.Length = end;
+                        file.EpochEnds = kept;
                     }
                 }
 
@@ -487,6 +543,12 @@ public sealed class TransactionLog : IAsyncDisposable
             lock (_gate)
             {
                 current.Length += bytes.Length;
+                var endsStop = i + 1 < segments.Count ? segments[i + 1].FirstEnd : batch.EpochEnds.Count;
+                for (var index = segment.FirstEnd; index < endsStop; index++)
+                {
+                    EpochEnds.Note(current.EpochEnds, batch.EpochEnds[index]);
+                }
+
                 if (newFile)
                 {
                     // Listed only once its header is durable, so that readers never meet a half-made file.
@@ -496,19 +558,22 @@ public sealed class TransactionLog : IAsyncDisposable
         }
     }
 
-    private static (long End, long LastZxid) EndOfRecordsThrough(LogFile file, long zxid)
+    /// <summary>Where the records at or below <paramref name="zxid"/> end in <paramref name="file"/>, and their epoch ends.</summary>
+    private static (long End, List<long> EpochEnds) EndOfRecordsThrough(LogFile file, long zxid)
     {
         using var reader = new LogFileReader(file.Path, file.Length);
         _ = reader.ReadHeader(file.FirstZxid);
         var end = reader.Position;
+        var ends = new List<long>();
         long last = 0;
         while (reader.ReadRecord(last) == RecordStatus.Record && reader.Zxid <= zxid)
         {
             last = reader.Zxid;
             end = reader.Position;
+            EpochEnds.Note(ends, last);
         }
 
-        return (end, last);
+        return (end, ends);
     }
 
     /// <summary>Checks one file at start-up; returns it (null when it held nothing and was removed) and its last zxid.</summary>
@@ -517,6 +582,7 @@ public sealed class TransactionLog : IAsyncDisposable
         long truncateAt;
         long fileLength;
         long lastZxid = previousZxid;
+        var ends = new List<long>();
         using (var reader = new LogFileReader(path))
         {
             fileLength = reader.Length;
@@ -538,6 +604,7 @@ public sealed class TransactionLog : IAsyncDisposable
             while ((status = reader.ReadRecord(lastZxid, lastZxid == previousZxid ? firstZxid : 0)) == RecordStatus.Record)
             {
                 lastZxid = reader.Zxid;
+                EpochEnds.Note(ends, lastZxid);
             }
 
             truncateAt = reader.RecordStart;
@@ -577,7 +644,7 @@ public sealed class TransactionLog : IAsyncDisposable
             RandomAccess.FlushToDisk(handle);
         }
 
-        return (new LogFile(path, firstZxid, truncateAt), lastZxid);
+        return (new LogFile(path, firstZxid, truncateAt) { EpochEnds = ends }, lastZxid);
     }
 
     private sealed class LogFile(string path, long firstZxid, long length)
@@ -588,10 +655,16 @@ public sealed class TransactionLog : IAsyncDisposable
 
         /// <summary>Bytes known durable: readers stop there even while a write continues the file.</summary>
         public long Length { get; set; } = length;
+
+        /// <summary>The last zxid of each epoch in the durable records (see <see cref="Persistence.EpochEnds"/>).</summary>
+        public List<long> EpochEnds { get; set; } = [];
     }
 
-    /// <summary>Bytes of one batch that go to one file; a batch spans files when a rollover falls inside it.</summary>
-    private readonly record struct Segment(int Start, long NewFileZxid);
+    /// <summary>
+    /// Bytes of one batch that go to one file; a batch spans files when a rollover falls inside it. Its records' epoch
+    /// ends start at <see cref="FirstEnd"/> in the batch's list.
+    /// </summary>
+    private readonly record struct Segment(int Start, long NewFileZxid, int FirstEnd);
 
     /// <summary>Appended records awaiting a flush, in a pooled buffer that two batches take turns to use.</summary>
     private sealed class Batch
@@ -603,6 +676,8 @@ public sealed class TransactionLog : IAsyncDisposable
         public int Length { get; private set; }
 
         public List<Segment> Segments { get; } = [];
+
+        public List<long> EpochEnds { get; } = [];
 
         public long LastZxid { get; set; }
 
@@ -625,6 +700,7 @@ public sealed class TransactionLog : IAsyncDisposable
         {
             Length = 0;
             Segments.Clear();
+            EpochEnds.Clear();
             // A burst grew the buffer; give the memory back rather than hold it for good.
             if (Buffer.Length > 16 * InitialSize)
             {

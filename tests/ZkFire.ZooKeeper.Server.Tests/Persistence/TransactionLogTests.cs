@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using ZkFire.ZooKeeper.Server.Persistence;
+using ZkFire.ZooKeeper.Server.Quorum.Zab;
 
 namespace ZkFire.ZooKeeper.Server.Tests.Persistence;
 
@@ -412,6 +413,106 @@ public sealed class TransactionLogTests : IDisposable
         await using var log = Open();
         log.Append(1, [1]);
         Assert.Throws<InvalidOperationException>(() => log.TruncateAfter(0));
+    }
+
+    [Fact]
+    public async Task Epoch_index_agrees_with_the_records_across_reopen_truncate_and_purge()
+    {
+        await using (var log = Open())
+        {
+            await AppendAsync(log, Z(1, 1), Z(1, 5));
+            log.RollOver();
+            await AppendAsync(log, Z(1, 6), Z(1, 7)); // epoch 1 goes on in a second file
+            await AppendAsync(log, Z(2, 1), Z(2, 3));
+            log.RollOver();
+            await AppendAsync(log, Z(3, 1), Z(3, 2));
+            await AppendAsync(log, Z(5, 1), Z(5, 4));
+            AssertIndexMatchesRecords(log, [Z(1, 7), Z(2, 3), Z(3, 2), Z(5, 4)]);
+        }
+
+        await using (var log = Open())
+        {
+            AssertIndexMatchesRecords(log, [Z(1, 7), Z(2, 3), Z(3, 2), Z(5, 4)]);
+
+            log.TruncateAfter(Z(3, 1)); // cuts the third file inside epoch 3, dropping epoch 5
+            AssertIndexMatchesRecords(log, [Z(1, 7), Z(2, 3), Z(3, 1)]);
+            await AppendAsync(log, Z(4, 1), Z(4, 2));
+            AssertIndexMatchesRecords(log, [Z(1, 7), Z(2, 3), Z(3, 1), Z(4, 2)]);
+            log.TruncateAfter(Z(2, 9)); // between epochs: files of epochs 3 and 4 go whole
+            AssertIndexMatchesRecords(log, [Z(1, 7), Z(2, 3)]);
+            await AppendAsync(log, Z(6, 1), Z(6, 2));
+        }
+
+        await using (var log = Open())
+        {
+            AssertIndexMatchesRecords(log, [Z(1, 7), Z(2, 3), Z(6, 2)]);
+
+            log.PurgeThrough(Z(1, 5)); // the first file goes; epoch 1 still ends in the second
+            AssertIndexMatchesRecords(log, [Z(1, 7), Z(2, 3), Z(6, 2)]);
+            log.PurgeThrough(Z(6, 0));
+            AssertIndexMatchesRecords(log, [Z(6, 2)]);
+        }
+    }
+
+    [Fact]
+    public async Task Epoch_index_follows_batches_that_span_files_and_epochs()
+    {
+        await using (var log = Open(maxFileSize: 1000))
+        {
+            for (var counter = 1; counter <= 25; counter++)
+            {
+                log.Append(Z(1, counter), Txns.Payload(Z(1, counter)));
+            }
+
+            for (var counter = 1; counter <= 20; counter++)
+            {
+                log.Append(Z(2, counter), Txns.Payload(Z(2, counter)));
+            }
+
+            await log.FlushAsync(CancellationToken.None); // one batch: several files, an epoch change inside one
+            AssertIndexMatchesRecords(log, [Z(1, 25), Z(2, 20)]);
+            await AppendAsync(log, Z(2, 21), Z(2, 22), flushEach: true);
+            await AppendAsync(log, Z(4, 1), Z(4, 1));
+            AssertIndexMatchesRecords(log, [Z(1, 25), Z(2, 22), Z(4, 1)]);
+        }
+
+        Assert.True(_dir.Names("log.").Length > 3);
+        await using var reopened = Open(maxFileSize: 1000);
+        AssertIndexMatchesRecords(reopened, [Z(1, 25), Z(2, 22), Z(4, 1)]);
+    }
+
+    [Fact]
+    public async Task Only_flushed_records_are_indexed()
+    {
+        await using var log = Open();
+        await AppendAsync(log, Z(1, 1), Z(1, 2));
+        log.Append(Z(1, 3), Txns.Payload(Z(1, 3)));
+        log.Append(Z(2, 1), Txns.Payload(Z(2, 1)));
+
+        Assert.Equal([Z(1, 2)], log.EpochEndZxids());
+        Assert.Equal(Z(1, 2), log.LastZxidAtOrBelow(Z(2, 1)));
+        await log.FlushAsync(CancellationToken.None);
+        AssertIndexMatchesRecords(log, [Z(1, 3), Z(2, 1)]);
+    }
+
+    private static long Z(long epoch, long counter) => Zxid.Make(epoch, counter);
+
+    /// <summary>
+    /// The index gives <paramref name="expectedEnds"/>, the epoch ends the records show, and the newest zxid at or
+    /// below any zxid (logged, between, around and beyond) as the records do.
+    /// </summary>
+    private static void AssertIndexMatchesRecords(TransactionLog log, long[] expectedEnds)
+    {
+        var zxids = log.ReadAfter(0).Select(record => record.Zxid).ToList();
+        Assert.Equal(zxids.GroupBy(Zxid.Epoch).Select(epoch => epoch.Max()), expectedEnds);
+        Assert.Equal(expectedEnds, log.EpochEndZxids());
+
+        var probes = zxids.SelectMany(zxid => new[] { zxid - 1, zxid, zxid + 1, Z(Zxid.Epoch(zxid), 0), Z(Zxid.Epoch(zxid) + 1, 0) })
+            .Append(0).Append(long.MaxValue);
+        foreach (var probe in probes)
+        {
+            Assert.Equal(zxids.LastOrDefault(zxid => zxid <= probe), log.LastZxidAtOrBelow(probe));
+        }
     }
 
     [Fact]

@@ -183,23 +183,8 @@ internal sealed partial class Follower : IServingRole, ILeaderLink
     /// The last zxid this member has (its log's, or its newest snapshot's when the log holds nothing newer) and the
     /// last zxid of each epoch in its log, from which the leader finds where the two histories part.
     /// </summary>
-    private (long Last, List<long> EpochEnds) History()
-    {
-        var ends = new List<long>();
-        foreach (var zxid in member.Log.ZxidsAfter(0))
-        {
-            if (ends.Count > 0 && Zxid.Epoch(ends[^1]) == Zxid.Epoch(zxid))
-            {
-                ends[^1] = zxid;
-            }
-            else
-            {
-                ends.Add(zxid);
-            }
-        }
-
-        return (Math.Max(member.Log.LastZxid, member.Snapshots.LatestZxid()), ends);
-    }
+    private (long Last, List<long> EpochEnds) History() =>
+        (Math.Max(member.Log.LastZxid, member.Snapshots.LatestZxid()), member.Log.EpochEndZxids());
 
     /// <summary>
     /// Drops the proposals after <paramref name="zxid"/> that the leader never had, and snapshots that could hold them.
@@ -218,7 +203,7 @@ internal sealed partial class Follower : IServingRole, ILeaderLink
         log.TruncateAfter(zxid);
         member.Snapshots.Delete(snapshot => snapshot > zxid);
         var baseZxid = member.Snapshots.LatestZxid();
-        var covered = baseZxid == zxid || log.ZxidsAfter(baseZxid).DefaultIfEmpty(0).Max() == zxid;
+        var covered = baseZxid == zxid || log.LastZxid == zxid;
         if (!covered)
         {
             LogCannotTruncate(logger, zxid, baseZxid);

@@ -4,7 +4,6 @@ using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 using ZkFire.Jute;
 using ZkFire.ZooKeeper.Server.Maintenance;
-using ZkFire.ZooKeeper.Server.Persistence;
 using ZkFire.ZooKeeper.Server.Processing;
 using ZkFire.ZooKeeper.Server.Quorum.Messages;
 using ZkFire.ZooKeeper.Server.Quorum.Transport;
@@ -88,9 +87,7 @@ internal sealed partial class LearnerHandler(Leader leader, IPeerLink link, ILog
         var replica = leader.Replica;
         var log = replica.Log;
         await replica.Flusher.WhenFlushed(log.LastZxid).WaitAsync(cancellationToken);
-        var plan = LearnerLastIsLogged(log, info.LastZxid)
-            ? new SyncPlan(SyncKind.Diff, info.LastZxid)
-            : Decide(log, info);
+        var plan = SyncPlan.Decide(log.LastZxidAtOrBelow, log.FlushedZxid, info.LastZxid, info.EpochEnds);
 
         // At one point of the request thread: from here on every proposal reaches this learner's queue, and the
         // state sent (the log up to here, or the tree as it is here) ends exactly where the queue begins.
@@ -154,20 +151,6 @@ internal sealed partial class LearnerHandler(Leader leader, IPeerLink link, ILog
         await replica.Gate.WhenCommitted(through).WaitAsync(initLimit, cancellationToken);
         await link.SendAsync(new QuorumMessage { UpToDate = new UpToDate { CommittedZxid = through } }, cancellationToken);
         return through;
-    }
-
-    /// <summary>
-    /// Whether the leader's log holds the learner's last zxid, when <see cref="SyncPlan.Decide"/> answers a DIFF from
-    /// it: the usual case after a failover, settled by reading from that zxid on. Reading the whole log instead took
-    /// about a second per learner once the log was long, and every failover waited for it.
-    /// </summary>
-    private static bool LearnerLastIsLogged(TransactionLog log, long learnerLast) =>
-        learnerLast > 0 && log.ZxidsAfter(learnerLast - 1).FirstOrDefault() == learnerLast;
-
-    private static SyncPlan Decide(TransactionLog log, LearnerInfo info)
-    {
-        var leaderLog = log.ZxidsAfter(0).ToList();
-        return SyncPlan.Decide(leaderLog, leaderLog.Count > 0 ? leaderLog[^1] : 0, info.LastZxid, info.EpochEnds);
     }
 
     private async Task SendLoopAsync(CancellationToken cancellationToken)

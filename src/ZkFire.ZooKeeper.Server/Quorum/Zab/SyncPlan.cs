@@ -21,17 +21,14 @@ internal readonly record struct SyncPlan(SyncKind Kind, long From)
     /// enough: the learner's last zxid if the leader has it; else, epoch by epoch from the newest, the end of the
     /// learner's epoch if the leader has it, or the leader's last zxid of that epoch below it.
     /// </summary>
-    /// <param name="leaderLog">The zxids in the leader's log, ascending.</param>
+    /// <param name="leaderLastAtOrBelow">The newest zxid in the leader's log at or below the one given, or 0; asked
+    /// a few times, so that the leader's log is probed where the histories might part rather than read whole.</param>
+    /// <param name="leaderLast">The leader's last logged zxid.</param>
     /// <param name="learnerLast">The learner's last logged zxid (or its snapshot's, with an empty log).</param>
     /// <param name="learnerEpochEnds">The last zxid of each epoch in the learner's log, ascending.</param>
-    public static SyncPlan Decide(IReadOnlyList<long> leaderLog, long leaderLast, long learnerLast, IReadOnlyList<long> learnerEpochEnds)
+    public static SyncPlan Decide(Func<long, long> leaderLastAtOrBelow, long leaderLast, long learnerLast, IReadOnlyList<long> learnerEpochEnds)
     {
-        if (learnerLast == leaderLast)
-        {
-            return new SyncPlan(SyncKind.Diff, learnerLast);
-        }
-
-        if (Contains(leaderLog, learnerLast))
+        if (learnerLast == leaderLast || Logged(leaderLastAtOrBelow, learnerLast))
         {
             return new SyncPlan(SyncKind.Diff, learnerLast);
         }
@@ -44,13 +41,13 @@ internal readonly record struct SyncPlan(SyncKind Kind, long From)
                 continue;
             }
 
-            if (Contains(leaderLog, end))
+            if (Logged(leaderLastAtOrBelow, end))
             {
                 return new SyncPlan(SyncKind.Trunc, end);
             }
 
-            var below = LastOfEpochBelow(leaderLog, Zxid.Epoch(end), end);
-            if (below > 0)
+            var below = leaderLastAtOrBelow(end - 1);
+            if (below > 0 && Zxid.Epoch(below) == Zxid.Epoch(end))
             {
                 return new SyncPlan(SyncKind.Trunc, below);
             }
@@ -59,38 +56,5 @@ internal readonly record struct SyncPlan(SyncKind Kind, long From)
         return new SyncPlan(SyncKind.Snap, leaderLast);
     }
 
-    private static bool Contains(IReadOnlyList<long> log, long zxid) => zxid > 0 && BinarySearch(log, zxid) >= 0;
-
-    /// <summary>The leader's newest zxid of <paramref name="epoch"/> below <paramref name="limit"/>, or 0.</summary>
-    private static long LastOfEpochBelow(IReadOnlyList<long> log, long epoch, long limit)
-    {
-        var index = BinarySearch(log, limit);
-        var before = (index >= 0 ? index : ~index) - 1;
-        return before >= 0 && Zxid.Epoch(log[before]) == epoch ? log[before] : 0;
-    }
-
-    private static int BinarySearch(IReadOnlyList<long> log, long zxid)
-    {
-        int low = 0, high = log.Count - 1;
-        while (low <= high)
-        {
-            var middle = low + ((high - low) / 2);
-            var value = log[middle];
-            if (value == zxid)
-            {
-                return middle;
-            }
-
-            if (value < zxid)
-            {
-                low = middle + 1;
-            }
-            else
-            {
-                high = middle - 1;
-            }
-        }
-
-        return ~low;
-    }
+    private static bool Logged(Func<long, long> leaderLastAtOrBelow, long zxid) => zxid > 0 && leaderLastAtOrBelow(zxid) == zxid;
 }
