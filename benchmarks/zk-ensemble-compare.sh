@@ -7,11 +7,11 @@
 #   dotnet build -c Release src/ZkFire.Host && dotnet build -c Release benchmarks/ZkFire.LoadTool
 # Knobs (environment): WORKLOADS SESSIONS OUTSTANDING PAYLOAD DURATION WARMUP READ_RATIO REPS FAILOVERS SIDES OUT
 #   APPEND=1 appends the results and the command to benchmarks/RESULTS.md.
-#   SIDES="zookeeper" measures the Apache ZooKeeper ensemble alone.
+#   SIDES="zookeeper" measures the Apache ZooKeeper ensemble alone; WORKLOADS="" skips the workloads (failover only).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-WORKLOADS=${WORKLOADS:-"create set get mixed"}
+WORKLOADS=${WORKLOADS-"create set get mixed"}
 SESSIONS=${SESSIONS:-9}
 OUTSTANDING=${OUTSTANDING:-32}
 PAYLOAD=${PAYLOAD:-100}
