@@ -54,4 +54,11 @@ public sealed record ClusterMembershipOptions
     public TimeSpan MinRejoinBackoff { get; init; } = TimeSpan.FromMilliseconds(200);
 
     public TimeSpan MaxRejoinBackoff { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long a stanza for another node's session may wait for room in that node's notice queue (back-pressure on
+    /// its sender); past it the sender gets a <c>resource-constraint</c> error. Long enough to ride out a burst,
+    /// shorter than a hung link takes to be noticed and redialled.
+    /// </summary>
+    public TimeSpan ForwardWait { get; init; } = TimeSpan.FromSeconds(5);
 }

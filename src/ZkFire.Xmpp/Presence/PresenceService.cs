@@ -75,7 +75,7 @@ internal sealed class PresenceService(StanzaRouter router, IRosterStore rosters,
         }
         else
         {
-            router.DeliverToAvailable(user, stanza);
+            await router.DeliverToAvailableAsync(user, stanza, cancellationToken);
         }
     }
 
@@ -141,7 +141,7 @@ internal sealed class PresenceService(StanzaRouter router, IRosterStore rosters,
         }
 
         // RFC 6121 §4.2.2: the user's own available resources, the sender included, see the new presence.
-        router.DeliverToAvailable(session.Bare, WithTo(stanza, session.Bare));
+        await router.DeliverToAvailableAsync(session.Bare, WithTo(stanza, session.Bare), cancellationToken);
         if (!initial)
         {
             return;
@@ -204,7 +204,7 @@ internal sealed class PresenceService(StanzaRouter router, IRosterStore rosters,
                 }
             }
 
-            router.DeliverToAvailable(session.Bare, WithTo(stanza, session.Bare));
+            await router.DeliverToAvailableAsync(session.Bare, WithTo(stanza, session.Bare), cancellationToken);
             session.Send(WithTo(stanza, session.Jid));
         }
 
@@ -277,7 +277,7 @@ internal sealed class PresenceService(StanzaRouter router, IRosterStore rosters,
         if (transition.Route)
         {
             var delivered = stanza.Clone().SetAttribute("from", contact.ToString()).SetAttribute("to", user.ToString());
-            router.DeliverToAvailable(user, delivered);
+            await router.DeliverToAvailableAsync(user, delivered, cancellationToken);
         }
 
         if (transition.AutoReply is { } reply)

@@ -87,7 +87,7 @@ public sealed partial class StanzaRouter
         if (to.Domain != ServerJid.Domain)
         {
             // No server-to-server links: every other domain is unreachable (RFC 6120 §10.4.3).
-            Bounce(stanza, from, "remote-server-not-found");
+            await BounceAsync(stanza, from, "remote-server-not-found", cancellationToken: cancellationToken);
             return;
         }
 
@@ -102,7 +102,7 @@ public sealed partial class StanzaRouter
             // RFC 6121 §8.5.1: no such account.
             if (stanza.Name != Stanzas.Presence)
             {
-                Bounce(stanza, from, "service-unavailable");
+                await BounceAsync(stanza, from, "service-unavailable", cancellationToken: cancellationToken);
             }
 
             return;
@@ -119,42 +119,38 @@ public sealed partial class StanzaRouter
     }
 
     /// <summary>Sends a stanza error back to <paramref name="from"/>, never answering an error with an error.</summary>
-    public void Bounce(Element stanza, Jid from, string condition, string? text = null)
+    public async ValueTask BounceAsync(Element stanza, Jid from, string condition, string? text = null, CancellationToken cancellationToken = default)
     {
         if (Stanzas.IsError(stanza) || (stanza.Name == Stanzas.Iq && Stanzas.Type(stanza) == "result"))
         {
             return;
         }
 
-        DeliverToSession(from, Stanzas.Error(stanza, condition, text));
+        await DeliverToSessionAsync(from, Stanzas.Error(stanza, condition, text), cancellationToken);
     }
 
     /// <summary>Hands a stanza to one bound resource, on this node or another; false when it is bound nowhere.</summary>
-    public bool DeliverToSession(Jid full, Element stanza)
+    public async ValueTask<bool> DeliverToSessionAsync(Jid full, Element stanza, CancellationToken cancellationToken)
     {
         if (Find(full) is not { } resource)
         {
             return false;
         }
 
-        resource.Send(stanza);
+        await resource.SendAsync(stanza, cancellationToken);
         return true;
     }
 
-    /// <summary>Delivers to every available resource of a local account, on any node; returns how many got it.</summary>
-    public int DeliverToAvailable(Jid bare, Element stanza)
+    /// <summary>Delivers to every available resource of a local account, on any node.</summary>
+    public async ValueTask DeliverToAvailableAsync(Jid bare, Element stanza, CancellationToken cancellationToken)
     {
-        var delivered = 0;
         foreach (var resource in Resources(bare))
         {
             if (resource.Available)
             {
-                resource.Send(stanza);
-                delivered++;
+                await resource.SendAsync(stanza, cancellationToken);
             }
         }
-
-        return delivered;
     }
 
     /// <summary>The bound resources of the account on every node: this node's first.</summary>
@@ -259,8 +255,16 @@ public sealed partial class StanzaRouter
             return;
         }
 
-        var element = stanza();
-        if (!Jid.TryParse(element.GetAttribute("from"), out var from) || !Jid.TryParse(element.GetAttribute("to"), out var to))
+        await RouteAgainAsync(stanza(), hops, cancellationToken);
+    }
+
+    /// <summary>
+    /// Routes again, by its own <c>from</c> and <c>to</c>, a stanza that has already been forwarded <paramref name="hops"/>
+    /// times (or was about to be) and did not reach the session it was meant for.
+    /// </summary>
+    public async ValueTask RouteAgainAsync(Element stanza, int hops, CancellationToken cancellationToken)
+    {
+        if (!Jid.TryParse(stanza.GetAttribute("from"), out var from) || !Jid.TryParse(stanza.GetAttribute("to"), out var to))
         {
             return;
         }
@@ -269,7 +273,7 @@ public sealed partial class StanzaRouter
         forwardHops.Value = hops;
         try
         {
-            await RouteAsync(element, from, to, cancellationToken);
+            await RouteAsync(stanza, from, to, cancellationToken);
         }
         finally
         {
@@ -285,7 +289,7 @@ public sealed partial class StanzaRouter
                 await ServerIq.HandleAsync(stanza, Sessions.Find(from), cancellationToken);
                 break;
             case Stanzas.Message when Stanzas.Type(stanza) is null or "normal" or "chat":
-                Bounce(stanza, from, "service-unavailable");
+                await BounceAsync(stanza, from, "service-unavailable", cancellationToken: cancellationToken);
                 break;
             default:
                 // Presence and other messages addressed to the server itself have nobody to reach.
@@ -304,7 +308,7 @@ public sealed partial class StanzaRouter
                 await Presence.ProcessInboundAsync(stanza, from, to, cancellationToken);
                 break;
             default:
-                AnswerAccountIq(stanza, from, to);
+                await AnswerAccountIqAsync(stanza, from, to, cancellationToken);
                 break;
         }
     }
@@ -318,7 +322,7 @@ public sealed partial class StanzaRouter
             return;
         }
 
-        if (DeliverToSession(to, stanza))
+        if (await DeliverToSessionAsync(to, stanza, cancellationToken))
         {
             return;
         }
@@ -331,7 +335,7 @@ public sealed partial class StanzaRouter
                 break;
             case Stanzas.Message when type == "groupchat":
             case Stanzas.Iq when type is "get" or "set":
-                Bounce(stanza, from, "service-unavailable");
+                await BounceAsync(stanza, from, "service-unavailable", cancellationToken: cancellationToken);
                 break;
             default:
                 break;
@@ -347,7 +351,7 @@ public sealed partial class StanzaRouter
         var type = Stanzas.Type(stanza);
         if (type == "groupchat")
         {
-            Bounce(stanza, from, "service-unavailable");
+            await BounceAsync(stanza, from, "service-unavailable", cancellationToken: cancellationToken);
             return;
         }
 
@@ -367,7 +371,7 @@ public sealed partial class StanzaRouter
             {
                 if (resource.Available && resource.Priority == best)
                 {
-                    resource.Send(stanza);
+                    await resource.SendAsync(stanza, cancellationToken);
                 }
             }
 
@@ -382,12 +386,12 @@ public sealed partial class StanzaRouter
         if (!await Offline.StoreAsync(to, stanza, cancellationToken))
         {
             LogOfflineQuota(logger, to);
-            Bounce(stanza, from, "service-unavailable", "The recipient's offline storage is full.");
+            await BounceAsync(stanza, from, "service-unavailable", "The recipient's offline storage is full.", cancellationToken);
         }
     }
 
     /// <summary>IQs to another user's bare JID are answered by the server on the account's behalf (RFC 6121 §8.5.2.1.3).</summary>
-    private void AnswerAccountIq(Element iq, Jid from, Jid to)
+    private async ValueTask AnswerAccountIqAsync(Element iq, Jid from, Jid to, CancellationToken cancellationToken)
     {
         if (Stanzas.Type(iq) is not ("get" or "set"))
         {
@@ -402,7 +406,7 @@ public sealed partial class StanzaRouter
             _ => Stanzas.Error(iq, "service-unavailable"),
         };
         reply.SetAttribute("from", to.ToString());
-        DeliverToSession(from, reply);
+        await DeliverToSessionAsync(from, reply, cancellationToken);
     }
 
     private async ValueTask HandleOwnAccountIqAsync(ClientSession session, Element iq, CancellationToken cancellationToken)
@@ -426,7 +430,7 @@ public sealed partial class StanzaRouter
             return;
         }
 
-        AnswerAccountIq(iq, session.Jid, session.Bare);
+        await AnswerAccountIqAsync(iq, session.Jid, session.Bare, cancellationToken);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Offline storage of {User} is full; message bounced")]

@@ -43,6 +43,12 @@ public sealed class ClientSession : IResource
 
     public void Send(Element stanza) => sink.Send(stanza);
 
+    public ValueTask SendAsync(Element stanza, CancellationToken cancellationToken)
+    {
+        Send(stanza);
+        return ValueTask.CompletedTask;
+    }
+
     public void SendSerialized(string xml) => sink.SendSerialized(xml);
 
     public void Close(string condition, string? text) => sink.Close(condition, text);
