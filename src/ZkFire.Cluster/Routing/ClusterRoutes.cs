@@ -90,6 +90,24 @@ public sealed partial class ClusterRoutes : IRemoteRoutes
 
     public void Unbound(ClientSession session) => Announce(session, remove: true, awaitAcks: false);
 
+    public async ValueTask AccountRemovedAsync(Jid bare, CancellationToken cancellationToken)
+    {
+        var envelope = new NoticeEnvelope { AccountRemoved = new AccountRemoved { Jid = bare.ToString() } };
+        List<string> members;
+        lock (announcing)
+        {
+            members = [.. peers];
+        }
+
+        foreach (var peer in members)
+        {
+            if (!channel.TrySend(peer, envelope) && !await SendWithinWaitAsync(peer, envelope, cancellationToken))
+            {
+                LogAccountRemovalNotSent(logger, bare, peer);
+            }
+        }
+    }
+
     /// <summary>Whether a full copy of each of <paramref name="nodes"/>' sessions has arrived since its link came up.</summary>
     public bool HasCopiesFrom(IEnumerable<string> nodes)
     {
@@ -293,6 +311,15 @@ public sealed partial class ClusterRoutes : IRemoteRoutes
                 break;
             case NoticeReceived { Envelope.BodyCase: NoticeEnvelope.BodyOneofCase.FullSync } received:
                 await ApplyFullSyncAsync(received.NodeId, received.Envelope.FullSync, cancellationToken);
+                break;
+            case NoticeReceived { Envelope.BodyCase: NoticeEnvelope.BodyOneofCase.AccountRemoved } received:
+                var account = Jid.Parse(received.Envelope.AccountRemoved.Jid);
+                if (!account.IsBare || account.Local is null)
+                {
+                    throw new FormatException($"'{account}' is not an account's bare JID.");
+                }
+
+                Router.CloseRemovedAccount(account);
                 break;
             default:
                 break;
@@ -600,6 +627,9 @@ public sealed partial class ClusterRoutes : IRemoteRoutes
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Cluster: a {Stanza} stanza for {Jid} on {Node} was not forwarded: it has already crossed the most links allowed (its sender gets an error)")]
     private static partial void LogTooManyHops(ILogger logger, string stanza, Jid jid, string node);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Cluster: could not tell {Node} that {Jid} was removed (its notice queue stayed full); the account's sessions there stay up until they log out")]
+    private static partial void LogAccountRemovalNotSent(ILogger logger, Jid jid, string node);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Cluster: ignored a notice from {Node} that cannot be read: {Reason}")]
     private static partial void LogBadNotice(ILogger logger, string node, string reason);

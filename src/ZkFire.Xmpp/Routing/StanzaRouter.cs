@@ -226,6 +226,22 @@ public sealed partial class StanzaRouter
         local.Close("conflict", "Replaced by a new connection for the same resource on another node.");
     }
 
+    /// <summary>XEP-0077 §3.2: a removed account's streams end, on every node of the cluster.</summary>
+    public async ValueTask AccountRemovedAsync(Jid bare, CancellationToken cancellationToken)
+    {
+        CloseRemovedAccount(bare);
+        await Remote.AccountRemovedAsync(bare, cancellationToken);
+    }
+
+    /// <summary>Ends the streams of this node's sessions of an account that was removed (here or on another node).</summary>
+    public void CloseRemovedAccount(Jid bare)
+    {
+        foreach (var session in Sessions.Resources(bare))
+        {
+            session.Close("not-authorized", "The account was removed.");
+        }
+    }
+
     /// <summary>
     /// A resource of another node vanished without saying goodbye (its node left the cluster, or resent its sessions
     /// without it): this node's sessions that could see it get its unavailable presence. Every node does this for its

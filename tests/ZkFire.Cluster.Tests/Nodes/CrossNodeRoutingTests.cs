@@ -164,6 +164,23 @@ public sealed class CrossNodeRoutingTests(ZkFireServerFixture server) : IAsyncLi
     }
 
     [Fact]
+    public async Task Removing_an_account_ends_its_sessions_on_every_node()
+    {
+        var here = await cluster.OnlineAsync(0, "bob12", "phone");
+        var there = await cluster.OnlineAsync(1, "bob12", "laptop");
+        var elsewhere = await cluster.OnlineAsync(2, "bob12", "desk");
+        var other = await cluster.OnlineAsync(1, "alice12", "phone");
+
+        await here.SendAsync("<iq type='set' id='bye'><query xmlns='jabber:iq:register'><remove/></query></iq>");
+
+        Assert.Equal("result", (await ClusterHarness.NextAsync(here, e => e.GetAttribute("id") == "bye")).GetAttribute("type"));
+        await ClusterHarness.WaitAsync(
+            () => new[] { here, there, elsewhere }.All(c => c.ClosedWith == "not-authorized"),
+            "every session of the removed account closed with not-authorized");
+        Assert.Null(other.ClosedWith);
+    }
+
+    [Fact]
     public async Task A_node_that_leaves_takes_its_routes_and_its_users_presence_with_it()
     {
         var alice = await cluster.OnlineAsync(0, "alice10", "phone");
