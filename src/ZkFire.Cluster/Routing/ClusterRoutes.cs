@@ -143,6 +143,7 @@ public sealed partial class ClusterRoutes : IRemoteRoutes
                 From = stanza.GetAttribute("from") ?? string.Empty,
                 Xml = Serialize(stanza),
                 Hops = (uint)hops,
+                Presence = PresenceKindOf(stanza),
             },
         };
         if (channel.TrySend(route.NodeId, envelope) || (!applyingNotices.Value && await SendWithinWaitAsync(route.NodeId, envelope, cancellationToken)))
@@ -160,6 +161,15 @@ public sealed partial class ClusterRoutes : IRemoteRoutes
         LogForwardRefused(logger, stanza.Name, route.Jid, route.NodeId);
         await BounceUndeliverableAsync(stanza, "resource-constraint", "The link to the recipient's node is congested; try again later.", cancellationToken);
     }
+
+    private static PresenceKind PresenceKindOf(Element stanza) => stanza.Name != Stanzas.Presence
+        ? PresenceKind.None
+        : Stanzas.Type(stanza) switch
+        {
+            null when StanzaRouter.RoutingDirectedPresence => PresenceKind.Directed,
+            "unavailable" => PresenceKind.Unavailable,
+            _ => PresenceKind.None,
+        };
 
     private async ValueTask<bool> SendWithinWaitAsync(string peer, NoticeEnvelope envelope, CancellationToken cancellationToken)
     {
@@ -330,11 +340,19 @@ public sealed partial class ClusterRoutes : IRemoteRoutes
     {
         var target = Jid.Parse(routed.Target);
         var xml = routed.Xml;
+        var directedFrom = routed.Presence != PresenceKind.None && Jid.TryParse(routed.From, out var sender) && !sender.IsBare ? sender : null;
         await Router.DeliverFromPeerAsync(
             target,
             (int)routed.Hops,
             () => XmlFragment.Parse(xml.Span, Namespaces.Client, limits),
-            session => session.SendSerialized(xml.ToStringUtf8()),
+            session =>
+            {
+                session.SendSerialized(xml.ToStringUtf8());
+                if (directedFrom is not null)
+                {
+                    Router.DirectedPresenceFromPeer(session, directedFrom, routed.Presence == PresenceKind.Directed);
+                }
+            },
             cancellationToken);
     }
 
@@ -399,13 +417,8 @@ public sealed partial class ClusterRoutes : IRemoteRoutes
         }
     }
 
-    private async ValueTask ReportLostAsync(List<RemoteRoute> lost, CancellationToken cancellationToken)
-    {
-        foreach (var route in lost)
-        {
-            await Router.RemoteResourceLostAsync(route, cancellationToken);
-        }
-    }
+    private ValueTask ReportLostAsync(List<RemoteRoute> lost, CancellationToken cancellationToken) =>
+        Router.RemoteResourcesLostAsync(lost, cancellationToken);
 
     private RemoteRoute ToRemote(string from, Route route)
     {

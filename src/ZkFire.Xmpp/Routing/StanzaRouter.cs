@@ -18,6 +18,7 @@ namespace ZkFire.Xmpp.Routing;
 public sealed partial class StanzaRouter
 {
     private static readonly AsyncLocal<int> forwardHops = new();
+    private static readonly AsyncLocal<bool> routingDirectedPresence = new();
 
     private readonly XmppServerOptions options;
     private readonly IXmppStore store;
@@ -243,12 +244,40 @@ public sealed partial class StanzaRouter
     }
 
     /// <summary>
-    /// A resource of another node vanished without saying goodbye (its node left the cluster, or resent its sessions
-    /// without it): this node's sessions that could see it get its unavailable presence. Every node does this for its
-    /// own sessions only, so each contact hears it once.
+    /// Resources of another node vanished without saying goodbye (their node left the cluster, or resent its sessions
+    /// without them): this node's sessions that could see them get their unavailable presence, as if they had logged
+    /// out. Every node does this for its own sessions only, so each contact hears it once.
     /// </summary>
-    public ValueTask RemoteResourceLostAsync(IResource lost, CancellationToken cancellationToken) =>
-        lost.Available ? Presence.ResourceLostAsync(lost.Jid, cancellationToken) : ValueTask.CompletedTask;
+    public ValueTask RemoteResourcesLostAsync(IReadOnlyCollection<IResource> lost, CancellationToken cancellationToken) =>
+        lost.Count == 0 ? ValueTask.CompletedTask : Presence.ResourcesLostAsync(lost, cancellationToken);
+
+    /// <summary>
+    /// Whether the stanza being routed on this flow is directed presence a client sent (RFC 6121 §4.6): the node that
+    /// hands it to its session from another node remembers the sender (<see cref="DirectedPresenceFromPeer"/>).
+    /// </summary>
+    public static bool RoutingDirectedPresence => routingDirectedPresence.Value;
+
+    /// <summary>
+    /// A resource of another node sent <paramref name="recipient"/> directed presence (available, or unavailable to end
+    /// it): remembered so that the session hears it go offline even if its node vanishes.
+    /// </summary>
+    public void DirectedPresenceFromPeer(ClientSession recipient, Jid sender, bool available) =>
+        recipient.TrackDirectedPresenceFrom(sender, available, options.MaxDirectedPresenceSenders);
+
+    /// <summary>Routes directed presence a client sent, marked as such for the nodes it crosses.</summary>
+    internal async ValueTask RouteDirectedPresenceAsync(Element stanza, Jid from, Jid to, CancellationToken cancellationToken)
+    {
+        var outer = routingDirectedPresence.Value;
+        routingDirectedPresence.Value = true;
+        try
+        {
+            await RouteAsync(stanza, from, to, cancellationToken);
+        }
+        finally
+        {
+            routingDirectedPresence.Value = outer;
+        }
+    }
 
     /// <summary>
     /// How many nodes the stanza being routed on this flow has already crossed: a stanza another node forwarded

@@ -196,6 +196,29 @@ public sealed class CrossNodeRoutingTests(ZkFireServerFixture server) : IAsyncLi
     }
 
     [Fact]
+    public async Task A_node_that_leaves_takes_back_the_directed_presence_its_users_sent()
+    {
+        var alice = await cluster.OnlineAsync(0, "alice13", "phone");
+        var carol = await cluster.OnlineAsync(1, "carol13", "laptop");
+        var bob = await cluster.OnlineAsync(1, "bob13", "desk");
+        await ClusterHarness.SubscribeBothWaysAsync(alice, bob);
+
+        // Carol is no contact of Alice's: only her directed presence tells Alice she is there. Bob is both.
+        await carol.SendAsync($"<presence to='{alice.Jid}'/>");
+        await bob.SendAsync($"<presence to='{alice.Jid}'/>");
+        await ClusterHarness.NextAsync(alice, e => e.Name == "presence" && e.GetAttribute("from") == carol.Jid.ToString());
+        alice.Take();
+
+        await cluster.StopNodeAsync(1);
+
+        var carolGone = await ClusterHarness.NextAsync(alice, e => e.Name == "presence" && e.GetAttribute("from") == carol.Jid.ToString());
+        Assert.Equal(("unavailable", alice.Jid.ToString()), (carolGone.GetAttribute("type"), carolGone.GetAttribute("to")));
+        await ClusterHarness.NextAsync(alice, e => e.Name == "presence" && e.GetAttribute("from") == bob.Jid.ToString() && e.GetAttribute("type") == "unavailable");
+        await Task.Delay(300);
+        Assert.DoesNotContain(alice.Take(), e => e.Name == "presence" && e.GetAttribute("from") is { } from && (from == bob.Jid.ToString() || from == carol.Jid.ToString()));
+    }
+
+    [Fact]
     public async Task A_node_whose_session_expired_closes_its_streams_refuses_new_ones_and_rejoins()
     {
         var alice = await cluster.OnlineAsync(0, "alice11", "phone");
