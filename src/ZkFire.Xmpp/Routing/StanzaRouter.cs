@@ -265,19 +265,8 @@ public sealed partial class StanzaRouter
         recipient.TrackDirectedPresenceFrom(sender, available, options.MaxDirectedPresenceSenders);
 
     /// <summary>Routes directed presence a client sent, marked as such for the nodes it crosses.</summary>
-    internal async ValueTask RouteDirectedPresenceAsync(Element stanza, Jid from, Jid to, CancellationToken cancellationToken)
-    {
-        var outer = routingDirectedPresence.Value;
-        routingDirectedPresence.Value = true;
-        try
-        {
-            await RouteAsync(stanza, from, to, cancellationToken);
-        }
-        finally
-        {
-            routingDirectedPresence.Value = outer;
-        }
-    }
+    internal ValueTask RouteDirectedPresenceAsync(Element stanza, Jid from, Jid to, CancellationToken cancellationToken) =>
+        RouteMarkedAsync(routingDirectedPresence, true, stanza, from, to, cancellationToken);
 
     /// <summary>
     /// How many nodes the stanza being routed on this flow has already crossed: a stanza another node forwarded
@@ -307,22 +296,24 @@ public sealed partial class StanzaRouter
     /// Routes again, by its own <c>from</c> and <c>to</c>, a stanza that has already been forwarded <paramref name="hops"/>
     /// times (or was about to be) and did not reach the session it was meant for.
     /// </summary>
-    public async ValueTask RouteAgainAsync(Element stanza, int hops, CancellationToken cancellationToken)
-    {
-        if (!Jid.TryParse(stanza.GetAttribute("from"), out var from) || !Jid.TryParse(stanza.GetAttribute("to"), out var to))
-        {
-            return;
-        }
+    public ValueTask RouteAgainAsync(Element stanza, int hops, CancellationToken cancellationToken) =>
+        Jid.TryParse(stanza.GetAttribute("from"), out var from) && Jid.TryParse(stanza.GetAttribute("to"), out var to)
+            ? RouteMarkedAsync(forwardHops, hops, stanza, from, to, cancellationToken)
+            : ValueTask.CompletedTask;
 
-        var outer = forwardHops.Value;
-        forwardHops.Value = hops;
+    /// <summary>Routes with one of this flow's markers set, for whatever the routing does on the way (forwards included).</summary>
+    private async ValueTask RouteMarkedAsync<T>(AsyncLocal<T> marker, T value, Element stanza, Jid from, Jid to, CancellationToken cancellationToken)
+        where T : struct
+    {
+        var outer = marker.Value;
+        marker.Value = value;
         try
         {
             await RouteAsync(stanza, from, to, cancellationToken);
         }
         finally
         {
-            forwardHops.Value = outer;
+            marker.Value = outer;
         }
     }
 

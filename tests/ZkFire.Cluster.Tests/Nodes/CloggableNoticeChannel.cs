@@ -13,18 +13,22 @@ namespace ZkFire.Cluster.Tests.Nodes;
 internal sealed class CloggableNoticeChannel(NoticeChannel inner) : INoticeChannel
 {
     private readonly ConcurrentDictionary<string, TaskCompletionSource<bool>> clogged = new(StringComparer.Ordinal);
+    private int waiting;
 
     public IPEndPoint LocalEndPoint => inner.LocalEndPoint;
 
     public ChannelReader<NoticeEvent> Events => inner.Events;
 
+    /// <summary>How many senders are waiting for room in a clogged queue.</summary>
+    public int Waiting => Volatile.Read(ref waiting);
+
     public void Clog(string nodeId) => clogged.TryAdd(nodeId, new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously));
 
     public void Unclog(string nodeId)
     {
-        if (clogged.TryRemove(nodeId, out var waiting))
+        if (clogged.TryRemove(nodeId, out var room))
         {
-            waiting.TrySetResult(true);
+            room.TrySetResult(true);
         }
     }
 
@@ -33,20 +37,37 @@ internal sealed class CloggableNoticeChannel(NoticeChannel inner) : INoticeChann
     public void SetPeers(IReadOnlyCollection<NoticePeer> peers)
     {
         inner.SetPeers(peers);
-        foreach (var (nodeId, waiting) in clogged)
+        foreach (var (nodeId, room) in clogged)
         {
             if (!peers.Any(p => p.NodeId == nodeId) && clogged.TryRemove(nodeId, out _))
             {
-                waiting.TrySetResult(false);
+                room.TrySetResult(false);
             }
         }
     }
 
     public bool TrySend(string nodeId, NoticeEnvelope envelope) => !clogged.ContainsKey(nodeId) && inner.TrySend(nodeId, envelope);
 
-    public async ValueTask<bool> SendAsync(string nodeId, NoticeEnvelope envelope, CancellationToken cancellationToken) =>
-        (!clogged.TryGetValue(nodeId, out var waiting) || await waiting.Task.WaitAsync(cancellationToken))
-        && await inner.SendAsync(nodeId, envelope, cancellationToken);
+    public async ValueTask<bool> SendAsync(string nodeId, NoticeEnvelope envelope, CancellationToken cancellationToken)
+    {
+        if (clogged.TryGetValue(nodeId, out var room))
+        {
+            Interlocked.Increment(ref waiting);
+            try
+            {
+                if (!await room.Task.WaitAsync(cancellationToken))
+                {
+                    return false;
+                }
+            }
+            finally
+            {
+                Interlocked.Decrement(ref waiting);
+            }
+        }
+
+        return await inner.SendAsync(nodeId, envelope, cancellationToken);
+    }
 
     public ValueTask DisposeAsync() => inner.DisposeAsync();
 }
