@@ -54,7 +54,7 @@ public sealed partial class ClusterNode : IAsyncDisposable
         this.channel = channel;
         this.loggerFactory = loggerFactory;
         logger = loggerFactory.CreateLogger<ClusterNode>();
-        routes = new ClusterRoutes(options.NodeId, channel, limits, TimeProvider.System, loggerFactory.CreateLogger<ClusterRoutes>());
+        routes = new ClusterRoutes(options.NodeId, channel, limits, options.ForwardWait, TimeProvider.System, loggerFactory.CreateLogger<ClusterRoutes>());
     }
 
     /// <summary>The routes other nodes own; the XMPP service is built over them.</summary>

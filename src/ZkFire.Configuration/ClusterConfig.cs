@@ -32,7 +32,8 @@ public sealed record ClusterConfig(
 /// <summary>
 /// The cluster layer (<c>&lt;cluster&gt;</c>, optional). <see cref="NodeId"/> is null when not given: the notice address
 /// then names the node. <see cref="SecretFile"/> holds the secret nodes prove to each other on notice links; without
-/// it, links are accepted only from registered members' addresses.
+/// it, links are accepted only from registered members' addresses. <see cref="ForwardWait"/> bounds how long a stanza
+/// for another node's session waits for room in that node's notice queue before its sender gets an error.
 /// </summary>
 public sealed record ClusterSettings(
     string Root,
@@ -40,7 +41,8 @@ public sealed record ClusterSettings(
     string? SecretFile,
     TimeSpan SessionTimeout,
     int MaxNoticeMessageBytes,
-    int NoticeQueueLength);
+    int NoticeQueueLength,
+    TimeSpan ForwardWait);
 
 public sealed record HostPort(string Host, int Port)
 {

@@ -115,7 +115,7 @@ public static partial class ClusterConfigReader
 
         private static readonly string[] ZooPathKeys = ["dataDir", "dataLogDir", "quorum.auth.secretFile"];
         private static readonly string[] RootElements = ["notice", "zoo", "zClient", "xmpp", "cluster"];
-        private static readonly string[] ClusterElements = ["root", "nodeId", "secretFile", "sessionTimeoutSeconds", "maxNoticeMessageBytes", "noticeQueueLength"];
+        private static readonly string[] ClusterElements = ["root", "nodeId", "secretFile", "sessionTimeoutSeconds", "maxNoticeMessageBytes", "noticeQueueLength", "forwardWaitMilliseconds"];
         private static readonly string[] XmppElements = ["domain", "listen", "c2sPort", "directTlsPort", "dataDir", "tls", "storage", "registration", "limits"];
         private static readonly string[] TlsElements = ["certificate", "key", "password", "required", "allowPlaintextOnLoopback"];
         private static readonly string[] StorageElements = ["path", "connectionString"];
@@ -155,7 +155,8 @@ public static partial class ClusterConfigReader
                 Get<string?>(found, "secretFile", e => Resolve(Text(e), baseDirectory), null),
                 TimeSpan.FromSeconds(Get(found, "sessionTimeoutSeconds", e => Int(e, 1, 3600), 10)),
                 Get(found, "maxNoticeMessageBytes", e => Int(e, 64 * 1024, 256 * 1024 * 1024), 16 * 1024 * 1024),
-                Get(found, "noticeQueueLength", e => Int(e, 16, 10_000_000), 65_536));
+                Get(found, "noticeQueueLength", e => Int(e, 16, 10_000_000), 65_536),
+                TimeSpan.FromMilliseconds(Get(found, "forwardWaitMilliseconds", e => Int(e, 0, 60_000), 5_000)));
         }
 
         private string ClusterRoot(XElement e)

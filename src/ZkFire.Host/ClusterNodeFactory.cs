@@ -47,6 +47,7 @@ internal static class ClusterNodeFactory
             ZooKeeperClientAddress = config.ZClient is null && config.Zoo is not null ? config.CoordinationConnectString : null,
             ZooKeeperMyId = config.ZClient is null ? config.Zoo?.MyId : null,
             SessionTimeout = settings.SessionTimeout,
+            ForwardWait = settings.ForwardWait,
             SessionFile = Path.Combine(config.Xmpp.DataDir, SessionFileName),
         };
         return new ClusterNode(membership, channel, limits, loggerFactory);

@@ -42,5 +42,11 @@ public sealed class XmppServerOptions
     /// <summary>Stanzas queued for a client that does not read; past this the client is disconnected.</summary>
     public int MaxSendQueueLength { get; set; } = 10_000;
 
+    /// <summary>
+    /// Resources of other nodes whose directed presence a session remembers, so that it hears them go offline if their
+    /// node crashes (RFC 6121 §4.6.3); past this, further ones are not remembered.
+    /// </summary>
+    public int MaxDirectedPresenceSenders { get; set; } = 1000;
+
     public AuthFailureLimiterOptions AuthFailures { get; set; } = new();
 }

@@ -264,7 +264,7 @@ public sealed class ClusterConfigReaderTests
             </jive>
             """);
 
-        Assert.Equal(new ClusterSettings("/zkfire", null, null, TimeSpan.FromSeconds(10), 16 * 1024 * 1024, 65_536), config.Cluster);
+        Assert.Equal(new ClusterSettings("/zkfire", null, null, TimeSpan.FromSeconds(10), 16 * 1024 * 1024, 65_536, TimeSpan.FromSeconds(5)), config.Cluster);
         Assert.Equal("127.0.0.1:3181", config.CoordinationConnectString);
         Assert.True(config.IsClustered);
     }
@@ -284,11 +284,12 @@ public sealed class ClusterConfigReaderTests
                 <sessionTimeoutSeconds>6</sessionTimeoutSeconds>
                 <maxNoticeMessageBytes>1048576</maxNoticeMessageBytes>
                 <noticeQueueLength>1024</noticeQueueLength>
+                <forwardWaitMilliseconds>250</forwardWaitMilliseconds>
               </cluster>
             </jive>
             """);
 
-        Assert.Equal(new ClusterSettings("/zkfire/prod", "chat-1", "/cfg/secrets/cluster.key", TimeSpan.FromSeconds(6), 1_048_576, 1024), config.Cluster);
+        Assert.Equal(new ClusterSettings("/zkfire/prod", "chat-1", "/cfg/secrets/cluster.key", TimeSpan.FromSeconds(6), 1_048_576, 1024, TimeSpan.FromMilliseconds(250)), config.Cluster);
         Assert.Equal("10.0.0.1:2181,10.0.0.2:2181/chat", config.CoordinationConnectString);
         Assert.Equal("10.0.0.5:3181", Parse("""<jive><zoo><dataDir>d</dataDir><clientPort>3181</clientPort><clientPortAddress>10.0.0.5</clientPortAddress></zoo></jive>""").CoordinationConnectString);
     }

@@ -55,6 +55,13 @@ public sealed record ClusterMembershipOptions
 
     public TimeSpan MaxRejoinBackoff { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long a stanza for another node's session may wait for room in that node's notice queue (back-pressure on
+    /// its sender); past it the sender gets a <c>resource-constraint</c> error. Long enough to ride out a burst,
+    /// shorter than a hung link takes to be noticed and redialled.
+    /// </summary>
+    public TimeSpan ForwardWait { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>The wait after <paramref name="backoff"/> between join attempts: double, up to <see cref="MaxRejoinBackoff"/>.</summary>
     internal TimeSpan NextRejoinBackoff(TimeSpan backoff) => TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxRejoinBackoff.Ticks));
 }

@@ -34,9 +34,15 @@ public sealed partial class ClusterRoutes : IRemoteRoutes
     private static readonly TimeSpan AckWait = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan ResyncRetry = TimeSpan.FromMilliseconds(200);
 
+    // Set on the flow that applies what peers send: a stanza routed from there never waits for room in a queue, since
+    // that would hold up every peer's notices behind one congested link, and two nodes each waiting on the other
+    // (each queue drains only as fast as the other node reads its notices) would stall until the wait runs out.
+    private static readonly AsyncLocal<bool> applyingNotices = new();
+
     private readonly string nodeId;
     private readonly INoticeChannel channel;
     private readonly XmlLimits limits;
+    private readonly TimeSpan forwardWait;
     private readonly ILogger logger;
     private readonly RoutingTable table = new();
     private readonly BindClock clock;
@@ -53,11 +59,14 @@ public sealed partial class ClusterRoutes : IRemoteRoutes
     private ulong lastSeq;
     private StanzaRouter? router;
 
-    public ClusterRoutes(string nodeId, INoticeChannel channel, XmlLimits limits, TimeProvider time, ILogger<ClusterRoutes> logger)
+    /// <param name="forwardWait">How long a stanza for another node's session may wait for room in that node's queue.</param>
+    public ClusterRoutes(string nodeId, INoticeChannel channel, XmlLimits limits, TimeSpan forwardWait, TimeProvider time, ILogger<ClusterRoutes> logger)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(forwardWait, TimeSpan.Zero);
         this.nodeId = nodeId;
         this.channel = channel;
         this.limits = limits;
+        this.forwardWait = forwardWait;
         this.logger = logger;
         clock = new BindClock(time);
     }
@@ -81,6 +90,24 @@ public sealed partial class ClusterRoutes : IRemoteRoutes
 
     public void Unbound(ClientSession session) => Announce(session, remove: true, awaitAcks: false);
 
+    public async ValueTask AccountRemovedAsync(Jid bare, CancellationToken cancellationToken)
+    {
+        var envelope = new NoticeEnvelope { AccountRemoved = new AccountRemoved { Jid = bare.ToString() } };
+        List<string> members;
+        lock (announcing)
+        {
+            members = [.. peers];
+        }
+
+        foreach (var peer in members)
+        {
+            if (!channel.TrySend(peer, envelope) && !await SendWithinWaitAsync(peer, envelope, cancellationToken))
+            {
+                LogAccountRemovalNotSent(logger, bare, peer);
+            }
+        }
+    }
+
     /// <summary>Whether a full copy of each of <paramref name="nodes"/>' sessions has arrived since its link came up.</summary>
     public bool HasCopiesFrom(IEnumerable<string> nodes)
     {
@@ -90,13 +117,21 @@ public sealed partial class ClusterRoutes : IRemoteRoutes
         }
     }
 
-    /// <summary>Queues a stanza for a session another node owns.</summary>
-    internal void Forward(RemoteRoute route, Element stanza)
+    /// <summary>
+    /// Queues a stanza for a session another node owns, waiting (bounded) while that node's queue is full, so that a
+    /// sender outpacing the link is slowed down rather than losing stanzas. A stanza that still cannot be queued is
+    /// never dropped silently: if the route changed meanwhile (the node left and its routes were purged, or the
+    /// session moved) it is routed again, so it meets what any gone recipient's stanza meets (a message goes to
+    /// another resource or offline storage); otherwise its sender gets an error (RFC 6120 §8.3, §10.4).
+    /// </summary>
+    internal async ValueTask ForwardAsync(RemoteRoute route, Element stanza, CancellationToken cancellationToken)
     {
         var hops = StanzaRouter.ForwardHops + 1;
         if (hops > MaxHops)
         {
-            LogTooManyHops(logger, route.Jid, route.NodeId);
+            // Routing tables that keep disagreeing about where the session is: the stanza has no way through.
+            LogTooManyHops(logger, stanza.Name, route.Jid, route.NodeId);
+            await BounceUndeliverableAsync(stanza, "remote-server-timeout", "The recipient's session moved between nodes while the stanza was on its way.", cancellationToken);
             return;
         }
 
@@ -108,11 +143,64 @@ public sealed partial class ClusterRoutes : IRemoteRoutes
                 From = stanza.GetAttribute("from") ?? string.Empty,
                 Xml = Serialize(stanza),
                 Hops = (uint)hops,
+                Presence = PresenceKindOf(stanza),
             },
         };
-        if (!channel.TrySend(route.NodeId, envelope))
+        if (channel.TrySend(route.NodeId, envelope) || (!applyingNotices.Value && await SendWithinWaitAsync(route.NodeId, envelope, cancellationToken)))
         {
-            LogForwardDropped(logger, stanza.Name, route.Jid, route.NodeId);
+            return;
+        }
+
+        if (table.Find(route.Jid) != route)
+        {
+            LogForwardRerouted(logger, stanza.Name, route.Jid, route.NodeId);
+            await Router.RouteAgainAsync(stanza, hops, cancellationToken);
+            return;
+        }
+
+        LogForwardRefused(logger, stanza.Name, route.Jid, route.NodeId);
+        await BounceUndeliverableAsync(stanza, "resource-constraint", "The link to the recipient's node is congested; try again later.", cancellationToken);
+    }
+
+    private static PresenceKind PresenceKindOf(Element stanza) => stanza.Name != Stanzas.Presence
+        ? PresenceKind.None
+        : Stanzas.Type(stanza) switch
+        {
+            null when StanzaRouter.RoutingDirectedPresence => PresenceKind.Directed,
+            "unavailable" => PresenceKind.Unavailable,
+            _ => PresenceKind.None,
+        };
+
+    private async ValueTask<bool> SendWithinWaitAsync(string peer, NoticeEnvelope envelope, CancellationToken cancellationToken)
+    {
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        wait.CancelAfter(forwardWait);
+        try
+        {
+            return await channel.SendAsync(peer, envelope, wait.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// The error answer to a stanza that could not be handed over: to messages (but headlines, RFC 6121 §8.5.3.2.1)
+    /// and requests; presence is never answered with an error here, nor is an error (RFC 6120 §8.3.1).
+    /// </summary>
+    private async ValueTask BounceUndeliverableAsync(Element stanza, string condition, string text, CancellationToken cancellationToken)
+    {
+        var type = Stanzas.Type(stanza);
+        var answered = stanza.Name switch
+        {
+            Stanzas.Message => type != "headline",
+            Stanzas.Iq => type is "get" or "set",
+            _ => type == "probe",
+        };
+        if (answered && Jid.TryParse(stanza.GetAttribute("from"), out var from))
+        {
+            await Router.BounceAsync(stanza, from, condition, text, cancellationToken);
         }
     }
 
@@ -135,11 +223,18 @@ public sealed partial class ClusterRoutes : IRemoteRoutes
             }
         }
 
-        channel.SetPeers(members);
+        // Routes go before links: a stanza whose wait for a gone node's queue ends with the link then finds the
+        // route changed and is routed again, instead of waiting for the same route once more.
+        var purged = new List<(string Node, List<RemoteRoute> Lost)>();
         foreach (var gone in previous.Where(p => !next.Contains(p) || restarted.Contains(p)))
         {
             partialSyncs.TryRemove(gone, out _);
-            var lost = table.RemoveNode(gone);
+            purged.Add((gone, table.RemoveNode(gone)));
+        }
+
+        channel.SetPeers(members);
+        foreach (var (gone, lost) in purged)
+        {
             LogPurged(logger, gone, lost.Count);
             await ReportLostAsync(lost, cancellationToken);
         }
@@ -148,6 +243,7 @@ public sealed partial class ClusterRoutes : IRemoteRoutes
     /// <summary>Applies what the notice channel reports, in order, until it completes.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
+        applyingNotices.Value = true;
         using var resync = new PeriodicTimer(ResyncRetry);
         var resyncTick = resync.WaitForNextTickAsync(cancellationToken).AsTask();
         var events = channel.Events;
@@ -224,6 +320,15 @@ public sealed partial class ClusterRoutes : IRemoteRoutes
             case NoticeReceived { Envelope.BodyCase: NoticeEnvelope.BodyOneofCase.FullSync } received:
                 await ApplyFullSyncAsync(received.NodeId, received.Envelope.FullSync, cancellationToken);
                 break;
+            case NoticeReceived { Envelope.BodyCase: NoticeEnvelope.BodyOneofCase.AccountRemoved } received:
+                var account = Jid.Parse(received.Envelope.AccountRemoved.Jid);
+                if (!account.IsBare || account.Local is null)
+                {
+                    throw new FormatException($"'{account}' is not an account's bare JID.");
+                }
+
+                Router.CloseRemovedAccount(account);
+                break;
             default:
                 break;
         }
@@ -233,11 +338,19 @@ public sealed partial class ClusterRoutes : IRemoteRoutes
     {
         var target = Jid.Parse(routed.Target);
         var xml = routed.Xml;
+        var directedFrom = routed.Presence != PresenceKind.None && Jid.TryParse(routed.From, out var sender) && !sender.IsBare ? sender : null;
         await Router.DeliverFromPeerAsync(
             target,
             (int)routed.Hops,
             () => XmlFragment.Parse(xml.Span, Namespaces.Client, limits),
-            session => session.SendSerialized(xml.ToStringUtf8()),
+            session =>
+            {
+                session.SendSerialized(xml.ToStringUtf8());
+                if (directedFrom is not null)
+                {
+                    Router.DirectedPresenceFromPeer(session, directedFrom, routed.Presence == PresenceKind.Directed);
+                }
+            },
             cancellationToken);
     }
 
@@ -302,13 +415,8 @@ public sealed partial class ClusterRoutes : IRemoteRoutes
         }
     }
 
-    private async ValueTask ReportLostAsync(List<RemoteRoute> lost, CancellationToken cancellationToken)
-    {
-        foreach (var route in lost)
-        {
-            await Router.RemoteResourceLostAsync(route, cancellationToken);
-        }
-    }
+    private ValueTask ReportLostAsync(List<RemoteRoute> lost, CancellationToken cancellationToken) =>
+        Router.RemoteResourcesLostAsync(lost, cancellationToken);
 
     private RemoteRoute ToRemote(string from, Route route)
     {
@@ -516,11 +624,17 @@ public sealed partial class ClusterRoutes : IRemoteRoutes
     [LoggerMessage(Level = LogLevel.Warning, Message = "Cluster: the notice queue to {Node} is full; it will get a full copy of this node's sessions")]
     private static partial void LogResyncDue(ILogger logger, string node);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Cluster: the notice queue to {Node} is full; a {Stanza} stanza for {Jid} was dropped")]
-    private static partial void LogForwardDropped(ILogger logger, string stanza, Jid jid, string node);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cluster: the notice queue to {Node} stayed full; a {Stanza} stanza for {Jid} was not forwarded (its sender gets an error)")]
+    private static partial void LogForwardRefused(ILogger logger, string stanza, Jid jid, string node);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Cluster: a stanza for {Jid} on {Node} was dropped: it has already crossed the most links allowed")]
-    private static partial void LogTooManyHops(ILogger logger, Jid jid, string node);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Cluster: a {Stanza} stanza for {Jid} could not be queued for {Node}, whose route changed meanwhile; routing it again")]
+    private static partial void LogForwardRerouted(ILogger logger, string stanza, Jid jid, string node);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cluster: a {Stanza} stanza for {Jid} on {Node} was not forwarded: it has already crossed the most links allowed (its sender gets an error)")]
+    private static partial void LogTooManyHops(ILogger logger, string stanza, Jid jid, string node);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Cluster: could not tell {Node} that {Jid} was removed (its notice queue stayed full); the account's sessions there stay up until they log out")]
+    private static partial void LogAccountRemovalNotSent(ILogger logger, Jid jid, string node);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Cluster: ignored a notice from {Node} that cannot be read: {Reason}")]
     private static partial void LogBadNotice(ILogger logger, string node, string reason);

@@ -23,7 +23,7 @@ internal sealed class RemoteRoute(ClusterRoutes owner, string nodeId, Jid jid, l
     public bool InterestedInRoster { get; } = interestedInRoster;
 
     /// <summary>Forwards the stanza to the owning node, which hands it to the session.</summary>
-    public void Send(Element stanza) => owner.Forward(this, stanza);
+    public ValueTask SendAsync(Element stanza, CancellationToken cancellationToken) => owner.ForwardAsync(this, stanza, cancellationToken);
 
     public bool IsNewerThan(long otherStamp, string otherNode) => BindClock.Compare(Stamp, NodeId, otherStamp, otherNode) > 0;
 }

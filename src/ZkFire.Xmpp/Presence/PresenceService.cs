@@ -56,6 +56,8 @@ internal sealed class PresenceService(StanzaRouter router, IRosterStore rosters,
         {
             // Directed presence (RFC 6121 §4.6): remember it so that going offline reaches the target too.
             session.TrackDirectedPresence(to, type is null);
+            await router.RouteDirectedPresenceAsync(stanza, session.Jid, to, cancellationToken);
+            return;
         }
 
         await router.RouteAsync(stanza, session.Jid, to, cancellationToken);
@@ -75,7 +77,7 @@ internal sealed class PresenceService(StanzaRouter router, IRosterStore rosters,
         }
         else
         {
-            router.DeliverToAvailable(user, stanza);
+            await router.DeliverToAvailableAsync(user, stanza, cancellationToken);
         }
     }
 
@@ -86,27 +88,51 @@ internal sealed class PresenceService(StanzaRouter router, IRosterStore rosters,
             : ValueTask.CompletedTask;
 
     /// <summary>
-    /// Tells this node's sessions that could see <paramref name="lost"/> (the account's own and its subscribed
-    /// contacts') that it went offline; see <see cref="StanzaRouter.RemoteResourceLostAsync"/>.
+    /// Tells this node's sessions that could see the <paramref name="lost"/> resources that they went offline: every
+    /// session one of them had sent directed presence to (RFC 6121 §4.6.3), and for each that was available, the
+    /// account's own sessions and its subscribed contacts'; see <see cref="StanzaRouter.RemoteResourcesLostAsync"/>.
     /// </summary>
-    public async ValueTask ResourceLostAsync(Jid lost, CancellationToken cancellationToken)
+    public async ValueTask ResourcesLostAsync(IReadOnlyCollection<IResource> lost, CancellationToken cancellationToken)
     {
-        var unavailable = Stanzas.Create(Stanzas.Presence, "unavailable", lost, null);
-        DeliverToLocalAvailable(lost.Bare, unavailable);
-        foreach (var item in await rosters.GetAllAsync(lost.Local!, cancellationToken))
+        var gone = lost.Select(resource => resource.Jid).ToHashSet();
+        var told = new HashSet<(ClientSession Session, Jid Lost)>();
+        foreach (var session in router.Sessions.All())
         {
-            if (RosterService.StateOf(item).SendsPresenceTo && Jid.TryParse(item.Contact, out var contact))
+            foreach (var sender in session.ForgetDirectedPresenceFrom(gone))
             {
-                DeliverToLocalAvailable(contact.Bare, unavailable);
+                session.Send(Stanzas.Create(Stanzas.Presence, "unavailable", sender, session.Jid));
+                told.Add((session, sender));
+            }
+        }
+
+        foreach (var resource in lost)
+        {
+            if (resource.Available)
+            {
+                await ResourceLostAsync(resource.Jid, told, cancellationToken);
             }
         }
     }
 
-    private void DeliverToLocalAvailable(Jid bare, Element stanza)
+    private async ValueTask ResourceLostAsync(Jid lost, HashSet<(ClientSession Session, Jid Lost)> told, CancellationToken cancellationToken)
+    {
+        var unavailable = Stanzas.Create(Stanzas.Presence, "unavailable", lost, null);
+        DeliverToLocalAvailable(lost.Bare, lost, unavailable, told);
+        foreach (var item in await rosters.GetAllAsync(lost.Local!, cancellationToken))
+        {
+            if (RosterService.StateOf(item).SendsPresenceTo && Jid.TryParse(item.Contact, out var contact))
+            {
+                DeliverToLocalAvailable(contact.Bare, lost, unavailable, told);
+            }
+        }
+    }
+
+    /// <summary>Delivers <paramref name="lost"/>'s unavailable presence to the account's available sessions here that were not told yet.</summary>
+    private void DeliverToLocalAvailable(Jid bare, Jid lost, Element stanza, HashSet<(ClientSession Session, Jid Lost)> told)
     {
         foreach (var session in router.Sessions.Resources(bare))
         {
-            if (session.Available)
+            if (session.Available && !told.Contains((session, lost)))
             {
                 session.Send(WithTo(stanza, bare));
             }
@@ -141,7 +167,7 @@ internal sealed class PresenceService(StanzaRouter router, IRosterStore rosters,
         }
 
         // RFC 6121 §4.2.2: the user's own available resources, the sender included, see the new presence.
-        router.DeliverToAvailable(session.Bare, WithTo(stanza, session.Bare));
+        await router.DeliverToAvailableAsync(session.Bare, WithTo(stanza, session.Bare), cancellationToken);
         if (!initial)
         {
             return;
@@ -204,7 +230,7 @@ internal sealed class PresenceService(StanzaRouter router, IRosterStore rosters,
                 }
             }
 
-            router.DeliverToAvailable(session.Bare, WithTo(stanza, session.Bare));
+            await router.DeliverToAvailableAsync(session.Bare, WithTo(stanza, session.Bare), cancellationToken);
             session.Send(WithTo(stanza, session.Jid));
         }
 
@@ -277,7 +303,7 @@ internal sealed class PresenceService(StanzaRouter router, IRosterStore rosters,
         if (transition.Route)
         {
             var delivered = stanza.Clone().SetAttribute("from", contact.ToString()).SetAttribute("to", user.ToString());
-            router.DeliverToAvailable(user, delivered);
+            await router.DeliverToAvailableAsync(user, delivered, cancellationToken);
         }
 
         if (transition.AutoReply is { } reply)

@@ -70,12 +70,12 @@ internal sealed class RosterService(StanzaRouter router, IRosterStore store)
         await store.PutAsync(user.Local!, updated, cancellationToken);
         if (onRoster)
         {
-            Push(user, ToElement(updated));
+            await PushAsync(user, ToElement(updated), cancellationToken);
         }
     }
 
     /// <summary>Sends a roster push to each resource of <paramref name="user"/> that has asked for its roster.</summary>
-    public void Push(Jid user, Element item)
+    public async ValueTask PushAsync(Jid user, Element item, CancellationToken cancellationToken)
     {
         foreach (var resource in router.Resources(user))
         {
@@ -83,7 +83,7 @@ internal sealed class RosterService(StanzaRouter router, IRosterStore store)
             {
                 var push = Stanzas.Create(Stanzas.Iq, "set", null, resource.Jid, Stanzas.NewId("push"));
                 push.Add(new Element("query", Namespaces.Roster).Add(item.Clone()));
-                resource.Send(push);
+                await resource.SendAsync(push, cancellationToken);
             }
         }
     }
@@ -130,7 +130,7 @@ internal sealed class RosterService(StanzaRouter router, IRosterStore store)
             OnRoster = true,
         };
         await store.PutAsync(user.Local!, updated, cancellationToken);
-        Push(user, ToElement(updated));
+        await PushAsync(user, ToElement(updated), cancellationToken);
         session.Send(Stanzas.Result(iq));
     }
 
@@ -144,9 +144,10 @@ internal sealed class RosterService(StanzaRouter router, IRosterStore store)
         }
 
         await store.RemoveAsync(user.Local!, contact.ToString(), cancellationToken);
-        Push(user, new Element("item", Namespaces.Roster)
-            .SetAttribute("jid", contact.ToString())
-            .SetAttribute("subscription", "remove"));
+        await PushAsync(
+            user,
+            new Element("item", Namespaces.Roster).SetAttribute("jid", contact.ToString()).SetAttribute("subscription", "remove"),
+            cancellationToken);
         session.Send(Stanzas.Result(iq));
 
         var state = StateOf(existing);

@@ -37,6 +37,12 @@ public interface IRemoteRoutes
 
     /// <summary>A local session ended.</summary>
     void Unbound(ClientSession session);
+
+    /// <summary>
+    /// The account was removed here: the other nodes end its sessions too (<see cref="StanzaRouter.CloseRemovedAccount"/>).
+    /// Completes once they have been told (or after a bounded wait for a node whose link is congested).
+    /// </summary>
+    ValueTask AccountRemovedAsync(Jid bare, CancellationToken cancellationToken);
 }
 
 /// <summary>A node that is not in a cluster: nothing is bound anywhere else.</summary>
@@ -57,4 +63,6 @@ public sealed class NoRemoteRoutes : IRemoteRoutes
     public void Unbound(ClientSession session)
     {
     }
+
+    public ValueTask AccountRemovedAsync(Jid bare, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 }

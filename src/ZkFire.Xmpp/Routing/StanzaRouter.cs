@@ -18,6 +18,7 @@ namespace ZkFire.Xmpp.Routing;
 public sealed partial class StanzaRouter
 {
     private static readonly AsyncLocal<int> forwardHops = new();
+    private static readonly AsyncLocal<bool> routingDirectedPresence = new();
 
     private readonly XmppServerOptions options;
     private readonly IXmppStore store;
@@ -87,7 +88,7 @@ public sealed partial class StanzaRouter
         if (to.Domain != ServerJid.Domain)
         {
             // No server-to-server links: every other domain is unreachable (RFC 6120 §10.4.3).
-            Bounce(stanza, from, "remote-server-not-found");
+            await BounceAsync(stanza, from, "remote-server-not-found", cancellationToken: cancellationToken);
             return;
         }
 
@@ -102,7 +103,7 @@ public sealed partial class StanzaRouter
             // RFC 6121 §8.5.1: no such account.
             if (stanza.Name != Stanzas.Presence)
             {
-                Bounce(stanza, from, "service-unavailable");
+                await BounceAsync(stanza, from, "service-unavailable", cancellationToken: cancellationToken);
             }
 
             return;
@@ -119,42 +120,38 @@ public sealed partial class StanzaRouter
     }
 
     /// <summary>Sends a stanza error back to <paramref name="from"/>, never answering an error with an error.</summary>
-    public void Bounce(Element stanza, Jid from, string condition, string? text = null)
+    public async ValueTask BounceAsync(Element stanza, Jid from, string condition, string? text = null, CancellationToken cancellationToken = default)
     {
         if (Stanzas.IsError(stanza) || (stanza.Name == Stanzas.Iq && Stanzas.Type(stanza) == "result"))
         {
             return;
         }
 
-        DeliverToSession(from, Stanzas.Error(stanza, condition, text));
+        await DeliverToSessionAsync(from, Stanzas.Error(stanza, condition, text), cancellationToken);
     }
 
     /// <summary>Hands a stanza to one bound resource, on this node or another; false when it is bound nowhere.</summary>
-    public bool DeliverToSession(Jid full, Element stanza)
+    public async ValueTask<bool> DeliverToSessionAsync(Jid full, Element stanza, CancellationToken cancellationToken)
     {
         if (Find(full) is not { } resource)
         {
             return false;
         }
 
-        resource.Send(stanza);
+        await resource.SendAsync(stanza, cancellationToken);
         return true;
     }
 
-    /// <summary>Delivers to every available resource of a local account, on any node; returns how many got it.</summary>
-    public int DeliverToAvailable(Jid bare, Element stanza)
+    /// <summary>Delivers to every available resource of a local account, on any node.</summary>
+    public async ValueTask DeliverToAvailableAsync(Jid bare, Element stanza, CancellationToken cancellationToken)
     {
-        var delivered = 0;
         foreach (var resource in Resources(bare))
         {
             if (resource.Available)
             {
-                resource.Send(stanza);
-                delivered++;
+                await resource.SendAsync(stanza, cancellationToken);
             }
         }
-
-        return delivered;
     }
 
     /// <summary>The bound resources of the account on every node: this node's first.</summary>
@@ -230,13 +227,46 @@ public sealed partial class StanzaRouter
         local.Close("conflict", "Replaced by a new connection for the same resource on another node.");
     }
 
+    /// <summary>XEP-0077 §3.2: a removed account's streams end, on every node of the cluster.</summary>
+    public async ValueTask AccountRemovedAsync(Jid bare, CancellationToken cancellationToken)
+    {
+        CloseRemovedAccount(bare);
+        await Remote.AccountRemovedAsync(bare, cancellationToken);
+    }
+
+    /// <summary>Ends the streams of this node's sessions of an account that was removed (here or on another node).</summary>
+    public void CloseRemovedAccount(Jid bare)
+    {
+        foreach (var session in Sessions.Resources(bare))
+        {
+            session.Close("not-authorized", "The account was removed.");
+        }
+    }
+
     /// <summary>
-    /// A resource of another node vanished without saying goodbye (its node left the cluster, or resent its sessions
-    /// without it): this node's sessions that could see it get its unavailable presence. Every node does this for its
-    /// own sessions only, so each contact hears it once.
+    /// Resources of another node vanished without saying goodbye (their node left the cluster, or resent its sessions
+    /// without them): this node's sessions that could see them get their unavailable presence, as if they had logged
+    /// out. Every node does this for its own sessions only, so each contact hears it once.
     /// </summary>
-    public ValueTask RemoteResourceLostAsync(IResource lost, CancellationToken cancellationToken) =>
-        lost.Available ? Presence.ResourceLostAsync(lost.Jid, cancellationToken) : ValueTask.CompletedTask;
+    public ValueTask RemoteResourcesLostAsync(IReadOnlyCollection<IResource> lost, CancellationToken cancellationToken) =>
+        lost.Count == 0 ? ValueTask.CompletedTask : Presence.ResourcesLostAsync(lost, cancellationToken);
+
+    /// <summary>
+    /// Whether the stanza being routed on this flow is directed presence a client sent (RFC 6121 §4.6): the node that
+    /// hands it to its session from another node remembers the sender (<see cref="DirectedPresenceFromPeer"/>).
+    /// </summary>
+    public static bool RoutingDirectedPresence => routingDirectedPresence.Value;
+
+    /// <summary>
+    /// A resource of another node sent <paramref name="recipient"/> directed presence (available, or unavailable to end
+    /// it): remembered so that the session hears it go offline even if its node vanishes.
+    /// </summary>
+    public void DirectedPresenceFromPeer(ClientSession recipient, Jid sender, bool available) =>
+        recipient.TrackDirectedPresenceFrom(sender, available, options.MaxDirectedPresenceSenders);
+
+    /// <summary>Routes directed presence a client sent, marked as such for the nodes it crosses.</summary>
+    internal ValueTask RouteDirectedPresenceAsync(Element stanza, Jid from, Jid to, CancellationToken cancellationToken) =>
+        RouteMarkedAsync(routingDirectedPresence, true, stanza, from, to, cancellationToken);
 
     /// <summary>
     /// How many nodes the stanza being routed on this flow has already crossed: a stanza another node forwarded
@@ -259,21 +289,31 @@ public sealed partial class StanzaRouter
             return;
         }
 
-        var element = stanza();
-        if (!Jid.TryParse(element.GetAttribute("from"), out var from) || !Jid.TryParse(element.GetAttribute("to"), out var to))
-        {
-            return;
-        }
+        await RouteAgainAsync(stanza(), hops, cancellationToken);
+    }
 
-        var outer = forwardHops.Value;
-        forwardHops.Value = hops;
+    /// <summary>
+    /// Routes again, by its own <c>from</c> and <c>to</c>, a stanza that has already been forwarded <paramref name="hops"/>
+    /// times (or was about to be) and did not reach the session it was meant for.
+    /// </summary>
+    public ValueTask RouteAgainAsync(Element stanza, int hops, CancellationToken cancellationToken) =>
+        Jid.TryParse(stanza.GetAttribute("from"), out var from) && Jid.TryParse(stanza.GetAttribute("to"), out var to)
+            ? RouteMarkedAsync(forwardHops, hops, stanza, from, to, cancellationToken)
+            : ValueTask.CompletedTask;
+
+    /// <summary>Routes with one of this flow's markers set, for whatever the routing does on the way (forwards included).</summary>
+    private async ValueTask RouteMarkedAsync<T>(AsyncLocal<T> marker, T value, Element stanza, Jid from, Jid to, CancellationToken cancellationToken)
+        where T : struct
+    {
+        var outer = marker.Value;
+        marker.Value = value;
         try
         {
-            await RouteAsync(element, from, to, cancellationToken);
+            await RouteAsync(stanza, from, to, cancellationToken);
         }
         finally
         {
-            forwardHops.Value = outer;
+            marker.Value = outer;
         }
     }
 
@@ -285,7 +325,7 @@ public sealed partial class StanzaRouter
                 await ServerIq.HandleAsync(stanza, Sessions.Find(from), cancellationToken);
                 break;
             case Stanzas.Message when Stanzas.Type(stanza) is null or "normal" or "chat":
-                Bounce(stanza, from, "service-unavailable");
+                await BounceAsync(stanza, from, "service-unavailable", cancellationToken: cancellationToken);
                 break;
             default:
                 // Presence and other messages addressed to the server itself have nobody to reach.
@@ -304,7 +344,7 @@ public sealed partial class StanzaRouter
                 await Presence.ProcessInboundAsync(stanza, from, to, cancellationToken);
                 break;
             default:
-                AnswerAccountIq(stanza, from, to);
+                await AnswerAccountIqAsync(stanza, from, to, cancellationToken);
                 break;
         }
     }
@@ -318,7 +358,7 @@ public sealed partial class StanzaRouter
             return;
         }
 
-        if (DeliverToSession(to, stanza))
+        if (await DeliverToSessionAsync(to, stanza, cancellationToken))
         {
             return;
         }
@@ -331,7 +371,7 @@ public sealed partial class StanzaRouter
                 break;
             case Stanzas.Message when type == "groupchat":
             case Stanzas.Iq when type is "get" or "set":
-                Bounce(stanza, from, "service-unavailable");
+                await BounceAsync(stanza, from, "service-unavailable", cancellationToken: cancellationToken);
                 break;
             default:
                 break;
@@ -347,7 +387,7 @@ public sealed partial class StanzaRouter
         var type = Stanzas.Type(stanza);
         if (type == "groupchat")
         {
-            Bounce(stanza, from, "service-unavailable");
+            await BounceAsync(stanza, from, "service-unavailable", cancellationToken: cancellationToken);
             return;
         }
 
@@ -367,7 +407,7 @@ public sealed partial class StanzaRouter
             {
                 if (resource.Available && resource.Priority == best)
                 {
-                    resource.Send(stanza);
+                    await resource.SendAsync(stanza, cancellationToken);
                 }
             }
 
@@ -382,12 +422,12 @@ public sealed partial class StanzaRouter
         if (!await Offline.StoreAsync(to, stanza, cancellationToken))
         {
             LogOfflineQuota(logger, to);
-            Bounce(stanza, from, "service-unavailable", "The recipient's offline storage is full.");
+            await BounceAsync(stanza, from, "service-unavailable", "The recipient's offline storage is full.", cancellationToken);
         }
     }
 
     /// <summary>IQs to another user's bare JID are answered by the server on the account's behalf (RFC 6121 §8.5.2.1.3).</summary>
-    private void AnswerAccountIq(Element iq, Jid from, Jid to)
+    private async ValueTask AnswerAccountIqAsync(Element iq, Jid from, Jid to, CancellationToken cancellationToken)
     {
         if (Stanzas.Type(iq) is not ("get" or "set"))
         {
@@ -402,7 +442,7 @@ public sealed partial class StanzaRouter
             _ => Stanzas.Error(iq, "service-unavailable"),
         };
         reply.SetAttribute("from", to.ToString());
-        DeliverToSession(from, reply);
+        await DeliverToSessionAsync(from, reply, cancellationToken);
     }
 
     private async ValueTask HandleOwnAccountIqAsync(ClientSession session, Element iq, CancellationToken cancellationToken)
@@ -426,7 +466,7 @@ public sealed partial class StanzaRouter
             return;
         }
 
-        AnswerAccountIq(iq, session.Jid, session.Bare);
+        await AnswerAccountIqAsync(iq, session.Jid, session.Bare, cancellationToken);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Offline storage of {User} is full; message bounced")]

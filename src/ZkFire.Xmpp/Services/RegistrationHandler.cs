@@ -57,11 +57,7 @@ internal sealed class RegistrationHandler(StanzaRouter router, AccountManager ac
             await accounts.DeleteAsync(user, cancellationToken);
             session.Send(Stanzas.Result(iq));
 
-            // XEP-0077 §3.2: the account is gone, so are its streams.
-            foreach (var resource in router.Sessions.Resources(session.Bare))
-            {
-                resource.Close("not-authorized", "The account was removed.");
-            }
+            await router.AccountRemovedAsync(session.Bare, cancellationToken);
 
             return null;
         }

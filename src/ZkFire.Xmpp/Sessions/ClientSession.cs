@@ -12,8 +12,9 @@ public sealed class ClientSession : IResource
     private readonly IStanzaSink sink;
     private readonly Lock directedLock = new();
 
-    // Made at the first directed presence: most sessions never send one.
+    // Made at the first directed presence: most sessions never send one, nor receive one from another node.
     private HashSet<Jid>? directedPresence;
+    private HashSet<Jid>? directedPresenceFrom;
     private volatile Element? presence;
     private volatile bool interestedInRoster;
 
@@ -42,6 +43,12 @@ public sealed class ClientSession : IResource
     public bool InterestedInRoster => interestedInRoster;
 
     public void Send(Element stanza) => sink.Send(stanza);
+
+    public ValueTask SendAsync(Element stanza, CancellationToken cancellationToken)
+    {
+        Send(stanza);
+        return ValueTask.CompletedTask;
+    }
 
     public void SendSerialized(string xml) => sink.SendSerialized(xml);
 
@@ -84,6 +91,36 @@ public sealed class ClientSession : IResource
             var targets = directedPresence?.ToArray() ?? [];
             directedPresence = null;
             return targets;
+        }
+    }
+
+    /// <summary>
+    /// Remembers (at most <paramref name="limit"/>) the resources of other nodes that sent this session directed
+    /// available presence and have not yet sent unavailable: if their node vanishes, nobody else would tell it.
+    /// </summary>
+    internal void TrackDirectedPresenceFrom(Jid sender, bool available, int limit)
+    {
+        lock (directedLock)
+        {
+            if (!available)
+            {
+                directedPresenceFrom?.Remove(sender);
+            }
+            else if ((directedPresenceFrom ??= []).Count < limit)
+            {
+                directedPresenceFrom.Add(sender);
+            }
+        }
+    }
+
+    /// <summary>Forgets those of <paramref name="gone"/> that sent this session directed presence, and returns them.</summary>
+    internal List<Jid> ForgetDirectedPresenceFrom(IReadOnlySet<Jid> gone)
+    {
+        lock (directedLock)
+        {
+            var forgotten = directedPresenceFrom?.Where(gone.Contains).ToList() ?? [];
+            directedPresenceFrom?.ExceptWith(forgotten);
+            return forgotten;
         }
     }
 }

@@ -22,6 +22,10 @@ public interface IResource
     /// <summary>True once the client asked for its roster: only such resources get roster pushes (RFC 6121 §2.1.6).</summary>
     bool InterestedInRoster { get; }
 
-    /// <summary>Hands a stanza to the session, queued; never blocks.</summary>
-    void Send(Element stanza);
+    /// <summary>
+    /// Hands a stanza to the session, queued. A local session takes it at once; a session on another node may make the
+    /// caller wait, bounded, while the link to that node is congested (back-pressure on whoever sent the stanza), and
+    /// answers the sender itself when the stanza cannot be handed over.
+    /// </summary>
+    ValueTask SendAsync(Element stanza, CancellationToken cancellationToken);
 }

@@ -268,13 +268,13 @@ internal sealed partial class C2sConnection
         Jid? to = null;
         if (stanza.GetAttribute("to") is { } toText && !Jid.TryParse(toText, out to))
         {
-            context.Router.Bounce(stanza, bound.Jid, "jid-malformed");
+            await context.Router.BounceAsync(stanza, bound.Jid, "jid-malformed", cancellationToken: cancellationToken);
             return;
         }
 
         if (stanza.Name == Stanzas.Iq && !IsValidIq(stanza))
         {
-            context.Router.Bounce(stanza, bound.Jid, "bad-request");
+            await context.Router.BounceAsync(stanza, bound.Jid, "bad-request", cancellationToken: cancellationToken);
             return;
         }
 

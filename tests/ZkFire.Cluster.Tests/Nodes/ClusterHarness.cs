@@ -26,19 +26,22 @@ internal sealed class ClusterHarness : IAsyncDisposable
     private readonly string directory;
     private readonly string connectString;
     private readonly string root = "/cluster-" + Guid.NewGuid().ToString("N");
+    private readonly TimeSpan? forwardWait;
     private readonly List<Node?> nodes = [];
 
-    private ClusterHarness(string directory, string connectString)
+    private ClusterHarness(string directory, string connectString, TimeSpan? forwardWait)
     {
         this.directory = directory;
         this.connectString = connectString;
+        this.forwardWait = forwardWait;
     }
 
     public Node this[int index] => nodes[index] ?? throw new InvalidOperationException($"Node {index} is stopped.");
 
-    public static async Task<ClusterHarness> StartAsync(string connectString, int count)
+    /// <param name="forwardWait">How long a stanza waits for room in a peer's full notice queue; null: the nodes' default.</param>
+    public static async Task<ClusterHarness> StartAsync(string connectString, int count, TimeSpan? forwardWait = null)
     {
-        var harness = new ClusterHarness(Directory.CreateTempSubdirectory("zkfire-cluster-").FullName, connectString);
+        var harness = new ClusterHarness(Directory.CreateTempSubdirectory("zkfire-cluster-").FullName, connectString, forwardWait);
         try
         {
             for (var i = 0; i < count; i++)
@@ -87,6 +90,83 @@ internal sealed class ClusterHarness : IAsyncDisposable
         await node.DisposeAsync();
     }
 
+    /// <summary>Binds a resource that has asked for its roster; with a priority, it is also available with it.</summary>
+    public async Task<TestClient> BindInterestedAsync(int node, string user, string resource, int priority = 0)
+    {
+        var client = await BindAsync(node, user, resource);
+        await client.SendAsync("<iq type='get' id='roster'><query xmlns='jabber:iq:roster'/></iq>");
+        if (priority != 0)
+        {
+            await client.SendAsync($"<presence><priority>{priority}</priority></presence>");
+        }
+
+        return client;
+    }
+
+    /// <summary>Binds an available resource that has asked for its roster, routed to from every node.</summary>
+    public async Task<TestClient> OnlineAsync(int node, string user, string resource, int priority = 0)
+    {
+        var client = await BindInterestedAsync(node, user, resource, priority);
+        if (priority == 0)
+        {
+            await client.SendAsync("<presence/>");
+        }
+
+        await WaitForRouteAsync(client.Jid, matching: r => r.Available);
+        return client;
+    }
+
+    public static async Task SubscribeBothWaysAsync(TestClient a, TestClient b)
+    {
+        await a.SendAsync($"<presence to='{b.Jid.Bare}' type='subscribe'/>");
+        await NextAsync(b, e => e.Name == "presence" && e.GetAttribute("type") == "subscribe");
+        await b.SendAsync($"<presence to='{a.Jid.Bare}' type='subscribed'/>");
+        await b.SendAsync($"<presence to='{a.Jid.Bare}' type='subscribe'/>");
+        await NextAsync(a, e => e.Name == "presence" && e.GetAttribute("type") == "subscribe");
+        await a.SendAsync($"<presence to='{b.Jid.Bare}' type='subscribed'/>");
+        await NextAsync(a, e => e.Name == "presence" && e.GetAttribute("from") == b.Jid.ToString() && e.GetAttribute("type") is null);
+        await NextAsync(b, e => e.Name == "presence" && e.GetAttribute("from") == a.Jid.ToString() && e.GetAttribute("type") is null);
+    }
+
+    /// <summary>The first stanza the client has received or receives within a few seconds that matches; the others stay queued.</summary>
+    public static async Task<Element> NextAsync(TestClient client, Func<Element, bool> match)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        var seen = new List<Element>();
+        try
+        {
+            while (true)
+            {
+                var taken = client.Take();
+                var found = taken.FindIndex(stanza => match(stanza));
+                if (found >= 0)
+                {
+                    // What came after the match, in this batch and since, stays queued in order.
+                    seen.AddRange(taken.Take(found));
+                    seen.AddRange(taken.Skip(found + 1));
+                    seen.AddRange(client.Take());
+                    return taken[found];
+                }
+
+                seen.AddRange(taken);
+
+                if (DateTime.UtcNow > deadline)
+                {
+                    throw new TimeoutException($"{client.Jid} received nothing that matched; it received: {string.Join(" ", seen.Select(e => e.ToXml()))}");
+                }
+
+                await Task.Delay(20);
+            }
+        }
+        finally
+        {
+            foreach (var stanza in seen)
+            {
+                client.Send(stanza);
+            }
+        }
+    }
+
     public static async Task WaitAsync(Func<bool> condition, string what)
     {
         var deadline = DateTime.UtcNow + Patience;
@@ -121,22 +201,23 @@ internal sealed class ClusterHarness : IAsyncDisposable
         var port = FreePort();
         var store = await SqliteXmppStore.OpenAsync(
             new SqliteStoreOptions { DatabasePath = Path.Combine(directory, "xmpp.db") }, NullLogger<SqliteXmppStore>.Instance, CancellationToken.None);
-        var channel = NoticeChannels.Create(nodeId, port);
+        var channel = new CloggableNoticeChannel(NoticeChannels.Create(nodeId, port));
+        var options = new ClusterMembershipOptions
+        {
+            ConnectString = connectString,
+            Root = root,
+            NodeId = nodeId,
+            NoticeAddress = $"127.0.0.1:{port}",
+            SessionTimeout = TimeSpan.FromSeconds(4),
+        };
         var cluster = new ClusterNode(
-            new ClusterMembershipOptions
-            {
-                ConnectString = connectString,
-                Root = root,
-                NodeId = nodeId,
-                NoticeAddress = $"127.0.0.1:{port}",
-                SessionTimeout = TimeSpan.FromSeconds(4),
-            },
+            forwardWait is { } wait ? options with { ForwardWait = wait } : options,
             channel,
             new XmlLimits(),
             NullLoggerFactory.Instance);
         var xmpp = new XmppServer(new XmppServerOptions { Domain = Domain, RegistrationOpen = true }, store, cluster.Routes, NullLoggerFactory.Instance);
         await cluster.StartAsync(xmpp, CancellationToken.None);
-        return new Node(nodeId, store, xmpp, cluster);
+        return new Node(nodeId, store, xmpp, cluster, channel);
     }
 
     private static int FreePort()
@@ -146,7 +227,7 @@ internal sealed class ClusterHarness : IAsyncDisposable
         return ((IPEndPoint)socket.LocalEndPoint!).Port;
     }
 
-    public sealed record Node(string Id, IXmppStore Store, XmppServer Xmpp, ClusterNode Cluster) : IAsyncDisposable
+    public sealed record Node(string Id, IXmppStore Store, XmppServer Xmpp, ClusterNode Cluster, CloggableNoticeChannel Channel) : IAsyncDisposable
     {
         public async ValueTask DisposeAsync()
         {
