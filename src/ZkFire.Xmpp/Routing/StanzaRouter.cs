@@ -145,9 +145,10 @@ public sealed partial class StanzaRouter
     /// <summary>Delivers to every available resource of a local account, on any node.</summary>
     public async ValueTask DeliverToAvailableAsync(Jid bare, Element stanza, CancellationToken cancellationToken)
     {
-        foreach (var resource in Resources(bare))
+        var resources = Resources(bare);
+        for (var i = 0; i < resources.Count; i++)
         {
-            if (resource.Available)
+            if (resources[i] is { Available: true } resource)
             {
                 await resource.SendAsync(stanza, cancellationToken);
             }
@@ -403,9 +404,10 @@ public sealed partial class StanzaRouter
 
         if (best >= 0)
         {
-            foreach (var resource in resources)
+            // By index: an enumerator held across the await would live in the state machine, allocated per message.
+            for (var i = 0; i < resources.Count; i++)
             {
-                if (resource.Available && resource.Priority == best)
+                if (resources[i] is { Available: true } resource && resource.Priority == best)
                 {
                     await resource.SendAsync(stanza, cancellationToken);
                 }
