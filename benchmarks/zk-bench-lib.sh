@@ -7,6 +7,10 @@ SLF4J_JAR=/usr/share/java/slf4j-simple.jar
 ZKFIRE_DLL=$ROOT/src/ZkFire.Host/bin/Release/net10.0/zkfire.dll
 LOAD_DLL=$ROOT/benchmarks/ZkFire.LoadTool/bin/Release/net10.0/zkfire-load.dll
 
+# ZkFire's recommended runtime setting (README, Performance), for its nodes and the load tool (both .NET): hot code is
+# optimised after its first calls instead of after the load has stopped bringing new code to compile.
+export DOTNET_TC_CallCountingDelayMs=0
+
 require_programs() {
   for f in "$ZK_JAR" "$ZKFIRE_DLL" "$LOAD_DLL"; do
     [[ -f $f ]] || { echo "missing $f (install the zookeeper package / build Release)" >&2; exit 2; }
