@@ -104,8 +104,7 @@ internal static class DomainPart
         {
             var dot = rest.IndexOf('.');
             var label = dot < 0 ? rest : rest[..dot];
-            if (label.IsEmpty || label.Length > MaxLabelLength || label[0] == '-' || label[^1] == '-'
-                || label.ContainsAnyExcept(LdhCharacters) || (label.Length >= 4 && label[2] == '-' && label[3] == '-'))
+            if (!IsLdhLabel(label) || IsReservedLabel(label))
             {
                 return false;
             }
@@ -142,12 +141,12 @@ internal static class DomainPart
             return UnicodeText.TryDecode(label, out codePoints) && IsULabel(label, codePoints);
         }
 
-        if (label.Length > MaxLabelLength || label.AsSpan().ContainsAnyExcept(LdhCharacters))
+        if (!IsLdhLabel(label))
         {
             return false;
         }
 
-        if (label.Length >= 4 && label[2] == '-' && label[3] == '-')
+        if (IsReservedLabel(label))
         {
             // Reserved "??--" labels: only A-labels ("xn--") are meaningful, and they are held as U-labels.
             return label.StartsWith("xn--", StringComparison.Ordinal) && TryDecodeALabel(label, out codePoints);
@@ -157,9 +156,16 @@ internal static class DomainPart
         return true;
     }
 
+    /// <summary>Letters (lower case), digits and hyphens, 1 to 63 of them, no hyphen at either end (RFC 5890 §2.3.1).</summary>
+    private static bool IsLdhLabel(ReadOnlySpan<char> label) =>
+        !label.IsEmpty && label.Length <= MaxLabelLength && label[0] != '-' && label[^1] != '-' && !label.ContainsAnyExcept(LdhCharacters);
+
+    /// <summary>Hyphens in the third and fourth places ("??--"): reserved, and meaningful only as an A-label ("xn--").</summary>
+    private static bool IsReservedLabel(ReadOnlySpan<char> label) => label.Length >= 4 && label[2] == '-' && label[3] == '-';
+
     private static bool IsULabel(string label, int[] codePoints)
     {
-        if (!Precis.IsValidULabel(codePoints) || (label.Length >= 4 && label[2] == '-' && label[3] == '-'))
+        if (!Precis.IsValidULabel(codePoints) || IsReservedLabel(label))
         {
             return false;
         }
