@@ -101,7 +101,7 @@ public sealed partial class ClusterRoutes : IRemoteRoutes
 
         foreach (var peer in members)
         {
-            if (!channel.TrySend(peer, envelope) && !await SendWithinWaitAsync(peer, envelope, cancellationToken))
+            if (!await QueueAsync(peer, envelope, mayWait: true, cancellationToken))
             {
                 LogAccountRemovalNotSent(logger, bare, peer);
             }
@@ -146,7 +146,7 @@ public sealed partial class ClusterRoutes : IRemoteRoutes
                 Presence = PresenceKindOf(stanza),
             },
         };
-        if (channel.TrySend(route.NodeId, envelope) || (!applyingNotices.Value && await SendWithinWaitAsync(route.NodeId, envelope, cancellationToken)))
+        if (await QueueAsync(route.NodeId, envelope, mayWait: !applyingNotices.Value, cancellationToken))
         {
             return;
         }
@@ -171,8 +171,22 @@ public sealed partial class ClusterRoutes : IRemoteRoutes
             _ => PresenceKind.None,
         };
 
-    private async ValueTask<bool> SendWithinWaitAsync(string peer, NoticeEnvelope envelope, CancellationToken cancellationToken)
+    /// <summary>
+    /// Queues an envelope for <paramref name="peer"/>: at once when its queue has room (no timer is made for that, the
+    /// common case), else, if <paramref name="mayWait"/>, as soon as there is room within the forward wait.
+    /// </summary>
+    private async ValueTask<bool> QueueAsync(string peer, NoticeEnvelope envelope, bool mayWait, CancellationToken cancellationToken)
     {
+        if (channel.TrySend(peer, envelope))
+        {
+            return true;
+        }
+
+        if (!mayWait)
+        {
+            return false;
+        }
+
         using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         wait.CancelAfter(forwardWait);
         try
