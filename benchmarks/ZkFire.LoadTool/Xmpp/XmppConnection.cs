@@ -378,32 +378,14 @@ internal sealed class XmppConnection : IAsyncDisposable
     /// <summary>Reads past anything still arriving until the server's closing tag or the end of the connection.</summary>
     private async Task AwaitServerCloseAsync(CancellationToken ct)
     {
-        if (Unread.IndexOf(CloseTag) >= 0)
+        while (Unread.IndexOf(CloseTag) < 0)
         {
-            return;
-        }
-
-        var scratch = ArrayPool<byte>.Shared.Rent(1024);
-        try
-        {
-            // The tail of each read that could begin the tag is kept in front of the next.
-            var kept = 0;
-            while (true)
+            // Only a tail that could begin the tag is kept for the next read.
+            Consume(Math.Max(0, Unread.Length - (CloseTag.Length - 1)));
+            if (await FillAsync(ct) == 0)
             {
-                var read = await stream.ReadAsync(scratch.AsMemory(kept), ct);
-                var seen = scratch.AsSpan(0, kept + read);
-                if (read == 0 || seen.IndexOf(CloseTag) >= 0)
-                {
-                    return;
-                }
-
-                kept = Math.Min(CloseTag.Length - 1, seen.Length);
-                seen[^kept..].CopyTo(scratch);
+                return;
             }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(scratch);
         }
     }
 
