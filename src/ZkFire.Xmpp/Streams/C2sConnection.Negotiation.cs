@@ -39,7 +39,7 @@ internal sealed partial class C2sConnection
                 return Outcome.Continue;
             case XmppStreamEventKind.StreamClose:
                 await StopSendLoopAsync();
-                await WriteNowAsync("</stream:stream>", cancellationToken);
+                await WriteLastAsync("</stream:stream>", cancellationToken);
                 return Outcome.Closed;
             default:
                 return await HandleElementAsync(evt.Element!, cancellationToken);
@@ -149,7 +149,7 @@ internal sealed partial class C2sConnection
         if (encrypted || username is not null || Options.Certificate is null)
         {
             // RFC 6120 §5.4.2.2: a <failure/> and the stream closes.
-            await WriteNowAsync($"<failure xmlns='{Namespaces.Tls}'/></stream:stream>", cancellationToken);
+            await WriteLastAsync($"<failure xmlns='{Namespaces.Tls}'/></stream:stream>", cancellationToken);
             return Outcome.Closed;
         }
 

@@ -377,6 +377,14 @@ internal sealed partial class C2sConnection : IStanzaSink, IThreadPoolWorkItem
         await writer.FlushAsync(cancellationToken);
     }
 
+    /// <summary>Writes the stream's last bytes and ends the sending side, the FIN riding on the same segment.</summary>
+    private async Task WriteLastAsync(string xml, CancellationToken cancellationToken)
+    {
+        TcpSegments.HoldForShutdown(socket);
+        await WriteNowAsync(xml, cancellationToken);
+        socket.Shutdown(SocketShutdown.Send);
+    }
+
     /// <summary>Writes two pieces in one flush, without joining them into a new string first.</summary>
     private async Task WriteNowAsync(string first, string second, CancellationToken cancellationToken)
     {
@@ -424,7 +432,7 @@ internal sealed partial class C2sConnection : IStanzaSink, IThreadPoolWorkItem
             }
 
             xml.Append("</stream:error></stream:stream>");
-            await WriteNowAsync(xml.ToString(), timeout.Token);
+            await WriteLastAsync(xml.ToString(), timeout.Token);
         }
         catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
         {

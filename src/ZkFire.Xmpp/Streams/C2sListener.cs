@@ -69,6 +69,7 @@ internal sealed partial class C2sListener(C2sContext context, ConnectionTracker 
             }
 
             client.NoDelay = true;
+            TcpSegments.DelayAcks(client);
             connections.Run(new C2sConnection(context, client, directTls), stopping);
         }
     }
