@@ -11,8 +11,19 @@ internal static class ScramHash
         : hash == HashAlgorithmName.SHA1 ? SHA1.HashSizeInBytes
         : throw new ArgumentException($"SCRAM is not supported with {hash.Name}.", nameof(hash));
 
+    /// <summary>The largest <see cref="Size"/>, for buffers on the stack.</summary>
+    public const int MaxSize = SHA256.HashSizeInBytes;
+
     public static byte[] Hmac(HashAlgorithmName hash, ReadOnlySpan<byte> key, ReadOnlySpan<byte> data) =>
         CryptographicOperations.HmacData(hash, key, data);
 
     public static byte[] Hash(HashAlgorithmName hash, ReadOnlySpan<byte> data) => CryptographicOperations.HashData(hash, data);
+
+    /// <param name="destination">Exactly <see cref="Size"/> bytes.</param>
+    public static void Hmac(HashAlgorithmName hash, ReadOnlySpan<byte> key, ReadOnlySpan<byte> data, Span<byte> destination) =>
+        CryptographicOperations.HmacData(hash, key, data, destination);
+
+    /// <param name="destination">Exactly <see cref="Size"/> bytes.</param>
+    public static void Hash(HashAlgorithmName hash, ReadOnlySpan<byte> data, Span<byte> destination) =>
+        CryptographicOperations.HashData(hash, data, destination);
 }
