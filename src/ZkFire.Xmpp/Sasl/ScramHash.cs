@@ -11,9 +11,6 @@ internal static class ScramHash
         : hash == HashAlgorithmName.SHA1 ? SHA1.HashSizeInBytes
         : throw new ArgumentException($"SCRAM is not supported with {hash.Name}.", nameof(hash));
 
-    /// <summary>The largest <see cref="Size"/>, for buffers on the stack.</summary>
-    public const int MaxSize = SHA256.HashSizeInBytes;
-
     public static byte[] Hmac(HashAlgorithmName hash, ReadOnlySpan<byte> key, ReadOnlySpan<byte> data) =>
         CryptographicOperations.HmacData(hash, key, data);
 

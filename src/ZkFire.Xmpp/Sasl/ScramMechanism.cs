@@ -164,9 +164,11 @@ internal sealed class ScramMechanism : ISaslMechanism
     /// <summary>server-first-message of RFC 5802 §7: r=combined nonce,s=salt,i=iteration count.</summary>
     private static byte[] ServerFirst(ReadOnlySpan<byte> clientNonce, string serverNonce, ScramCredentials credentials, out int nonceLength)
     {
-        Span<byte> saltBuffer = stackalloc byte[Base64.GetMaxEncodedToUtf8Length(credentials.Salt.Length)];
-        Base64.EncodeToUtf8(credentials.Salt, saltBuffer, out _, out _);
-        ReadOnlySpan<byte> salt = saltBuffer;
+        // Our salts are 16 bytes, but a stored one of any size must not exhaust the stack.
+        var saltLength = Base64.GetMaxEncodedToUtf8Length(credentials.Salt.Length);
+        Span<byte> saltBuffer = saltLength <= 128 ? stackalloc byte[128] : new byte[saltLength];
+        Base64.EncodeToUtf8(credentials.Salt, saltBuffer, out _, out saltLength);
+        ReadOnlySpan<byte> salt = saltBuffer[..saltLength];
 
         Span<byte> iterationsBuffer = stackalloc byte[11];
         credentials.Iterations.TryFormat(iterationsBuffer, out var digits, provider: CultureInfo.InvariantCulture);
@@ -189,8 +191,7 @@ internal sealed class ScramMechanism : ISaslMechanism
         }
 
         var hashSize = ScramHash.Size(_hash);
-        Span<byte> proof = stackalloc byte[ScramHash.MaxSize];
-        proof = proof[..hashSize];
+        Span<byte> proof = stackalloc byte[hashSize];
         if (!IsExpectedChannelBinding(message.ChannelBinding)
             || !message.Nonce.SequenceEqual(_serverFirst.AsSpan("r=".Length, _nonceLength))
             || !TryDecodeBase64(message.Proof, proof))
@@ -212,8 +213,7 @@ internal sealed class ScramMechanism : ISaslMechanism
             }
 
             // ClientSignature, turned in place into the ClientKey the proof was made with (proof = key XOR signature).
-            Span<byte> clientKey = stackalloc byte[ScramHash.MaxSize];
-            clientKey = clientKey[..hashSize];
+            Span<byte> clientKey = stackalloc byte[hashSize];
             ScramHash.Hmac(_hash, credentials.StoredKey, authMessage, clientKey);
             for (var i = 0; i < clientKey.Length; i++)
             {
@@ -221,13 +221,14 @@ internal sealed class ScramMechanism : ISaslMechanism
             }
 
             // Unknown users run the same computation against decoy keys and fail here, like a wrong password.
-            Span<byte> storedKey = stackalloc byte[ScramHash.MaxSize];
-            storedKey = storedKey[..hashSize];
+            Span<byte> storedKey = stackalloc byte[hashSize];
             ScramHash.Hash(_hash, clientKey, storedKey);
             var proofMatches = CryptographicOperations.FixedTimeEquals(storedKey, credentials.StoredKey);
 
-            Span<byte> serverSignature = stackalloc byte[ScramHash.MaxSize];
-            serverSignature = serverSignature[..hashSize];
+            // The client key stands in for the password with this server, so it does not linger on the stack.
+            CryptographicOperations.ZeroMemory(clientKey);
+
+            Span<byte> serverSignature = stackalloc byte[hashSize];
             ScramHash.Hmac(_hash, credentials.ServerKey, authMessage, serverSignature);
             return proofMatches && _userExists
                 ? SaslSteps.Success(ServerFinal(serverSignature), username)

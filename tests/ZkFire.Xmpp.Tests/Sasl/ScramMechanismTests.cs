@@ -210,6 +210,24 @@ public sealed class ScramMechanismTests
     [InlineData("n,,n=,r=abc")]
     [InlineData("n,,n=us=2Xer,r=abc")]
     [InlineData("n,,n=user=,r=abc")]
+    [InlineData("n,a=us=2Xer,n=user,r=abc")]
+    [InlineData("n,a=user=,n=user,r=abc")]
+    [InlineData("n,a=user=2,n=user,r=abc")]
+    [InlineData("n,a=us=2cer,n=user,r=abc")]
+    [InlineData("n,,n=us=3der,r=abc")]
+    [InlineData("n,,n==,r=abc")]
+    [InlineData("n,,n=user,r=abc,")]
+    [InlineData("n,,n=user,,r=abc")]
+    [InlineData("n,,n=user,r=abc,x")]
+    [InlineData("n,,n=user,r=abc,1=x")]
+    [InlineData("n,,n=user,r=a c")]
+    [InlineData("n,,n=user,r=abc\u007F")]
+    [InlineData("n,,N=user,r=abc")]
+    [InlineData("n,,n=user,R=abc")]
+    [InlineData("N,,n=user,r=abc")]
+    [InlineData("nn,,n=user,r=abc")]
+    [InlineData("p,,n=user,r=abc")]
+    [InlineData("p=tls_exporter,,n=user,r=abc")]
     [InlineData("n,,n=user,r=ab\u00E7")]
     public async Task Malformed_client_first_is_refused(string clientFirst)
     {
@@ -241,6 +259,15 @@ public sealed class ScramMechanismTests
     [InlineData("r=abcNONCE,c=biws,p=AAAA")]
     [InlineData("c=biws,p=AAAA")]
     [InlineData("c=biws,r=abcNONCE,p=")]
+    [InlineData("c=biws,r=abcNONCE,m=1,p=AAAA")]
+    [InlineData("c=biws,r=abcNONCE,,p=AAAA")]
+    [InlineData("c=biws,,r=abcNONCE,p=AAAA")]
+    [InlineData("c=,r=abcNONCE,p=AAAA")]
+    [InlineData("c=biw,r=abcNONCE,p=AAAA")]
+    [InlineData("c=biws,r=abcNONCE,p=AAA")]
+    [InlineData("C=biws,r=abcNONCE,p=AAAA")]
+    [InlineData("c=biws,r=abcNONCE,P=AAAA")]
+    [InlineData("")]
     [InlineData("c=biws,r=abcNONCE,p=AAAA,x=1")]
     public async Task Malformed_client_final_is_refused(string clientFinal)
     {
@@ -253,6 +280,11 @@ public sealed class ScramMechanismTests
     [InlineData("c=biws,r=abcOTHER,p=AAAA")]
     [InlineData("c=biws,r=abc,p=AAAA")]
     [InlineData("c=biws,r=abcNONCE,p=AAAA")]
+    [InlineData("c=biws,r=abcNONCE,x=1,p=AAAA")]
+    [InlineData("c=biwsAA==,r=abcNONCE,p=AAAA")]
+    [InlineData("c=bg==,r=abcNONCE,p=AAAA")]
+    [InlineData("c=biws,r=abcNONC,p=AAAA")]
+    [InlineData("c=biws,r=abcNONCEE,p=AAAA")]
     [InlineData("c=eSws,r=abcNONCE,p=AAAA")]
     public async Task Wrong_nonce_binding_or_proof_length_is_not_authorized(string clientFinal)
     {
@@ -303,31 +335,6 @@ public sealed class ScramMechanismTests
     }
 
     [Theory]
-    [InlineData("n,a=us=2Xer,n=user,r=abc")]
-    [InlineData("n,a=user=,n=user,r=abc")]
-    [InlineData("n,a=user=2,n=user,r=abc")]
-    [InlineData("n,a=us=2cer,n=user,r=abc")]
-    [InlineData("n,,n=us=3der,r=abc")]
-    [InlineData("n,,n==,r=abc")]
-    [InlineData("n,,n=user,r=abc,")]
-    [InlineData("n,,n=user,,r=abc")]
-    [InlineData("n,,n=user,r=abc,x")]
-    [InlineData("n,,n=user,r=abc,1=x")]
-    [InlineData("n,,n=user,r=a c")]
-    [InlineData("n,,n=user,r=abc\u007F")]
-    [InlineData("n,,N=user,r=abc")]
-    [InlineData("n,,n=user,R=abc")]
-    [InlineData("N,,n=user,r=abc")]
-    [InlineData("nn,,n=user,r=abc")]
-    [InlineData("p,,n=user,r=abc")]
-    [InlineData("p=tls_exporter,,n=user,r=abc")]
-    public async Task More_malformed_client_first_is_refused(string clientFirst)
-    {
-        var scram = Mechanism(HashAlgorithmName.SHA256, InMemoryUserStore.With("user", Password));
-        Assert.Equal(new SaslResult(SaslOutcome.Failure, null, null, "malformed-request"), await scram.Step(clientFirst));
-    }
-
-    [Theory]
     [InlineData(new byte[] { (byte)'n', (byte)',', (byte)',', (byte)'n', (byte)'=', 0xC0, 0x80, (byte)',', (byte)'r', (byte)'=', (byte)'a' })]
     [InlineData(new byte[] { (byte)'n', (byte)',', (byte)',', (byte)'n', (byte)'=', (byte)'u', (byte)',', (byte)'r', (byte)'=', (byte)'a', (byte)',', (byte)'x', (byte)'=', 0xED, 0xA0, 0x80 })]
     public async Task Invalid_utf8_anywhere_in_client_first_is_malformed(byte[] clientFirst)
@@ -343,36 +350,6 @@ public sealed class ScramMechanismTests
         await scram.Step("n,,n=user,r=abc");
         byte[] final = [.. "c=biws,r=abcNONCE,x="u8, 0xFF, .. ",p=AAAA"u8];
         Assert.Equal(new SaslResult(SaslOutcome.Failure, null, "user", "malformed-request"), await scram.StepAsync(final, CancellationToken.None));
-    }
-
-    [Theory]
-    [InlineData("c=biws,r=abcNONCE,m=1,p=AAAA")]
-    [InlineData("c=biws,r=abcNONCE,,p=AAAA")]
-    [InlineData("c=biws,,r=abcNONCE,p=AAAA")]
-    [InlineData("c=,r=abcNONCE,p=AAAA")]
-    [InlineData("c=biw,r=abcNONCE,p=AAAA")]
-    [InlineData("c=biws,r=abcNONCE,p=AAA")]
-    [InlineData("C=biws,r=abcNONCE,p=AAAA")]
-    [InlineData("c=biws,r=abcNONCE,P=AAAA")]
-    [InlineData("")]
-    public async Task More_malformed_client_final_is_refused(string clientFinal)
-    {
-        var scram = Mechanism(HashAlgorithmName.SHA256, InMemoryUserStore.With("user", Password), serverNonce: "NONCE");
-        await scram.Step("n,,n=user,r=abc");
-        Assert.Equal(new SaslResult(SaslOutcome.Failure, null, "user", "malformed-request"), await scram.Step(clientFinal));
-    }
-
-    [Theory]
-    [InlineData("c=biws,r=abcNONCE,x=1,p=AAAA")]
-    [InlineData("c=biwsAA==,r=abcNONCE,p=AAAA")]
-    [InlineData("c=bg==,r=abcNONCE,p=AAAA")]
-    [InlineData("c=biws,r=abcNONC,p=AAAA")]
-    [InlineData("c=biws,r=abcNONCEE,p=AAAA")]
-    public async Task Extensions_pass_but_a_near_miss_binding_or_nonce_does_not(string clientFinal)
-    {
-        var scram = Mechanism(HashAlgorithmName.SHA256, InMemoryUserStore.With("user", Password), serverNonce: "NONCE");
-        await scram.Step("n,,n=user,r=abc");
-        Assert.Equal(new SaslResult(SaslOutcome.Failure, null, "user", "not-authorized"), await scram.Step(clientFinal));
     }
 
     [Theory]
