@@ -15,4 +15,12 @@ internal static class ScramHash
         CryptographicOperations.HmacData(hash, key, data);
 
     public static byte[] Hash(HashAlgorithmName hash, ReadOnlySpan<byte> data) => CryptographicOperations.HashData(hash, data);
+
+    /// <param name="destination">Exactly <see cref="Size"/> bytes.</param>
+    public static void Hmac(HashAlgorithmName hash, ReadOnlySpan<byte> key, ReadOnlySpan<byte> data, Span<byte> destination) =>
+        CryptographicOperations.HmacData(hash, key, data, destination);
+
+    /// <param name="destination">Exactly <see cref="Size"/> bytes.</param>
+    public static void Hash(HashAlgorithmName hash, ReadOnlySpan<byte> data, Span<byte> destination) =>
+        CryptographicOperations.HashData(hash, data, destination);
 }

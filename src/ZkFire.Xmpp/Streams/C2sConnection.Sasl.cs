@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
 using ZkFire.Xmpp.Addressing;
@@ -109,19 +111,29 @@ internal sealed partial class C2sConnection
                 return;
         }
 
-        if (!TryDecodeBase64(payload, out var data))
+        // Mechanisms read the response only while their step runs, so the decoded bytes can live in a pooled buffer.
+        var buffer = ArrayPool<byte>.Shared.Rent(payload.Length * 3 / 4);
+        SaslResult result;
+        try
         {
-            sasl = null;
-            await SaslFailureAsync(profile2, "incorrect-encoding", null, cancellationToken);
-            return;
+            if (!TryDecodeBase64(payload, buffer, out var length))
+            {
+                sasl = null;
+                await SaslFailureAsync(profile2, "incorrect-encoding", null, cancellationToken);
+                return;
+            }
+
+            result = await sasl.StepAsync(buffer.AsMemory(0, length), cancellationToken);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
 
-        var result = await sasl.StepAsync(data, cancellationToken);
         switch (result.Outcome)
         {
             case SaslOutcome.Challenge:
-                var ns = profile2 ? Namespaces.Sasl2 : Namespaces.Sasl;
-                await WriteNowAsync($"<challenge xmlns='{ns}'>{Encode(result.Data)}</challenge>", cancellationToken);
+                await WriteSaslDataAsync("challenge", profile2 ? Namespaces.Sasl2 : Namespaces.Sasl, result.Data, cancellationToken);
                 return;
             case SaslOutcome.Success when !context.AuthLimiter.IsBlocked(result.Username, RemoteAddress):
                 sasl = null;
@@ -133,7 +145,7 @@ internal sealed partial class C2sConnection
                     return;
                 }
 
-                await WriteNowAsync($"<success xmlns='{Namespaces.Sasl}'>{Encode(result.Data)}</success>", cancellationToken);
+                await WriteSaslDataAsync("success", Namespaces.Sasl, result.Data, cancellationToken);
 
                 // RFC 6120 §6.4.6: a new stream follows on the same connection.
                 parser.Reset();
@@ -219,24 +231,48 @@ internal sealed partial class C2sConnection
         }
     }
 
-    private static bool TryDecodeBase64(string text, out byte[] data)
+    private static bool TryDecodeBase64(string text, byte[] destination, out int length)
     {
         // RFC 6120 §6.4.2: "=" is an empty initial response.
         if (text.Length == 0 || text == "=")
         {
-            data = [];
+            length = 0;
             return true;
         }
 
-        data = new byte[text.Length * 3 / 4];
-        if (Convert.TryFromBase64String(text, data, out var written))
-        {
-            data = data[..written];
-            return true;
-        }
-
-        return false;
+        return Convert.TryFromBase64String(text, destination, out length);
     }
 
-    private static string Encode(byte[]? data) => data is null ? string.Empty : data.Length == 0 ? "=" : Convert.ToBase64String(data);
+    /// <summary>
+    /// Writes <c>&lt;name xmlns='ns'&gt;</c> with the mechanism's data in base64 ("=" for empty data, nothing for
+    /// none; RFC 6120 §6.4.2), encoded straight into the output rather than through strings.
+    /// </summary>
+    private async Task WriteSaslDataAsync(string name, string ns, byte[]? data, CancellationToken cancellationToken)
+    {
+        WriteSaslData(name, ns, data);
+        await writer.FlushAsync(cancellationToken);
+    }
+
+    private void WriteSaslData(string name, string ns, byte[]? data)
+    {
+        writer.Write("<"u8);
+        Encoding.UTF8.GetBytes(name, writer);
+        writer.Write(" xmlns='"u8);
+        Encoding.UTF8.GetBytes(ns, writer);
+        writer.Write("'>"u8);
+        if (data is { Length: 0 })
+        {
+            writer.Write("="u8);
+        }
+        else if (data is not null)
+        {
+            var span = writer.GetSpan(Base64.GetMaxEncodedToUtf8Length(data.Length));
+            Base64.EncodeToUtf8(data, span, out _, out var written);
+            writer.Advance(written);
+        }
+
+        writer.Write("</"u8);
+        Encoding.UTF8.GetBytes(name, writer);
+        writer.Write(">"u8);
+    }
 }

@@ -210,6 +210,24 @@ public sealed class ScramMechanismTests
     [InlineData("n,,n=,r=abc")]
     [InlineData("n,,n=us=2Xer,r=abc")]
     [InlineData("n,,n=user=,r=abc")]
+    [InlineData("n,a=us=2Xer,n=user,r=abc")]
+    [InlineData("n,a=user=,n=user,r=abc")]
+    [InlineData("n,a=user=2,n=user,r=abc")]
+    [InlineData("n,a=us=2cer,n=user,r=abc")]
+    [InlineData("n,,n=us=3der,r=abc")]
+    [InlineData("n,,n==,r=abc")]
+    [InlineData("n,,n=user,r=abc,")]
+    [InlineData("n,,n=user,,r=abc")]
+    [InlineData("n,,n=user,r=abc,x")]
+    [InlineData("n,,n=user,r=abc,1=x")]
+    [InlineData("n,,n=user,r=a c")]
+    [InlineData("n,,n=user,r=abc\u007F")]
+    [InlineData("n,,N=user,r=abc")]
+    [InlineData("n,,n=user,R=abc")]
+    [InlineData("N,,n=user,r=abc")]
+    [InlineData("nn,,n=user,r=abc")]
+    [InlineData("p,,n=user,r=abc")]
+    [InlineData("p=tls_exporter,,n=user,r=abc")]
     [InlineData("n,,n=user,r=ab\u00E7")]
     public async Task Malformed_client_first_is_refused(string clientFirst)
     {
@@ -241,6 +259,15 @@ public sealed class ScramMechanismTests
     [InlineData("r=abcNONCE,c=biws,p=AAAA")]
     [InlineData("c=biws,p=AAAA")]
     [InlineData("c=biws,r=abcNONCE,p=")]
+    [InlineData("c=biws,r=abcNONCE,m=1,p=AAAA")]
+    [InlineData("c=biws,r=abcNONCE,,p=AAAA")]
+    [InlineData("c=biws,,r=abcNONCE,p=AAAA")]
+    [InlineData("c=,r=abcNONCE,p=AAAA")]
+    [InlineData("c=biw,r=abcNONCE,p=AAAA")]
+    [InlineData("c=biws,r=abcNONCE,p=AAA")]
+    [InlineData("C=biws,r=abcNONCE,p=AAAA")]
+    [InlineData("c=biws,r=abcNONCE,P=AAAA")]
+    [InlineData("")]
     [InlineData("c=biws,r=abcNONCE,p=AAAA,x=1")]
     public async Task Malformed_client_final_is_refused(string clientFinal)
     {
@@ -253,6 +280,11 @@ public sealed class ScramMechanismTests
     [InlineData("c=biws,r=abcOTHER,p=AAAA")]
     [InlineData("c=biws,r=abc,p=AAAA")]
     [InlineData("c=biws,r=abcNONCE,p=AAAA")]
+    [InlineData("c=biws,r=abcNONCE,x=1,p=AAAA")]
+    [InlineData("c=biwsAA==,r=abcNONCE,p=AAAA")]
+    [InlineData("c=bg==,r=abcNONCE,p=AAAA")]
+    [InlineData("c=biws,r=abcNONC,p=AAAA")]
+    [InlineData("c=biws,r=abcNONCEE,p=AAAA")]
     [InlineData("c=eSws,r=abcNONCE,p=AAAA")]
     public async Task Wrong_nonce_binding_or_proof_length_is_not_authorized(string clientFinal)
     {
@@ -277,6 +309,117 @@ public sealed class ScramMechanismTests
         var first = await scram.Step("n,,n=user,r=abc,x=ignored");
         var final = await scram.Step(ScramTestClient.FinalMessage(HashAlgorithmName.SHA256, Password, "n=user,r=abc,x=ignored", first.Text(), "biws"));
         Assert.Equal(SaslOutcome.Success, final.Outcome);
+    }
+
+    [Fact]
+    public async Task Server_first_repeats_the_client_nonce_when_extensions_follow_it()
+    {
+        var scram = Mechanism(HashAlgorithmName.SHA1, InMemoryUserStore.With("user", Password), serverNonce: "NONCE");
+        var first = await scram.Step("n,,n=user,r=abc,x=1,y=2");
+        Assert.StartsWith("r=abcNONCE,s=", first.Text(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("a,b", "A=2CB")]
+    [InlineData("a=2c", "a=3D2C")]
+    [InlineData("a,=b", "a=2C=3Db")]
+    public async Task Escapes_are_decoded_in_order(string username, string saslName) =>
+        Assert.True(await Authenticates(Mechanism(HashAlgorithmName.SHA1, InMemoryUserStore.With(username, Password)), HashAlgorithmName.SHA1, "n,,", saslName, Password));
+
+    [Fact]
+    public async Task Escapes_are_decoded_in_the_authzid()
+    {
+        var users = InMemoryUserStore.With("a,b", Password);
+        Assert.True(await Authenticates(Mechanism(HashAlgorithmName.SHA256, users), HashAlgorithmName.SHA256, "n,a=a=2Cb,", "a=2Cb", Password));
+        Assert.True(await Authenticates(Mechanism(HashAlgorithmName.SHA256, users), HashAlgorithmName.SHA256, "y,a=A=2CB@example.com,", "a=2Cb", Password));
+    }
+
+    [Theory]
+    [InlineData(new byte[] { (byte)'n', (byte)',', (byte)',', (byte)'n', (byte)'=', 0xC0, 0x80, (byte)',', (byte)'r', (byte)'=', (byte)'a' })]
+    [InlineData(new byte[] { (byte)'n', (byte)',', (byte)',', (byte)'n', (byte)'=', (byte)'u', (byte)',', (byte)'r', (byte)'=', (byte)'a', (byte)',', (byte)'x', (byte)'=', 0xED, 0xA0, 0x80 })]
+    public async Task Invalid_utf8_anywhere_in_client_first_is_malformed(byte[] clientFirst)
+    {
+        var scram = Mechanism(HashAlgorithmName.SHA256, InMemoryUserStore.With("user", Password));
+        Assert.Equal(new SaslResult(SaslOutcome.Failure, null, null, "malformed-request"), await scram.StepAsync(clientFirst, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Invalid_utf8_in_client_final_is_malformed()
+    {
+        var scram = Mechanism(HashAlgorithmName.SHA256, InMemoryUserStore.With("user", Password), serverNonce: "NONCE");
+        await scram.Step("n,,n=user,r=abc");
+        byte[] final = [.. "c=biws,r=abcNONCE,x="u8, 0xFF, .. ",p=AAAA"u8];
+        Assert.Equal(new SaslResult(SaslOutcome.Failure, null, "user", "malformed-request"), await scram.StepAsync(final, CancellationToken.None));
+    }
+
+    [Theory]
+    [InlineData("SHA1")]
+    [InlineData("SHA256")]
+    public async Task Truncated_or_extended_proof_is_refused(string hashName)
+    {
+        var hash = new HashAlgorithmName(hashName);
+        var users = InMemoryUserStore.With("user", Password);
+        var (scram, final) = await Prepared();
+        var proof = Convert.FromBase64String(final[(final.LastIndexOf(',') + 3)..]);
+        var withoutProof = final[..final.LastIndexOf(',')];
+        Assert.Equal("not-authorized", (await scram.Step($"{withoutProof},p={Convert.ToBase64String(proof[..^1])}")).FailureCondition);
+
+        (scram, _) = await Prepared();
+        Assert.Equal("not-authorized", (await scram.Step($"{withoutProof},p={Convert.ToBase64String([.. proof, 0])}")).FailureCondition);
+
+        // Cut inside a base64 quantum: no longer base64 at all.
+        (scram, _) = await Prepared();
+        Assert.Equal("malformed-request", (await scram.Step(final[..^1])).FailureCondition);
+
+        (scram, _) = await Prepared();
+        Assert.Equal(SaslOutcome.Success, (await scram.Step(final)).Outcome);
+
+        async Task<(ScramMechanism, string)> Prepared()
+        {
+            var mechanism = Mechanism(hash, users);
+            var first = await mechanism.Step("n,,n=user,r=abc");
+            return (mechanism, ScramTestClient.FinalMessage(hash, Password, "n=user,r=abc", first.Text(), "biws"));
+        }
+    }
+
+    [Fact]
+    public async Task White_space_inside_base64_is_tolerated_as_by_convert()
+    {
+        var scram = Mechanism(HashAlgorithmName.SHA256, InMemoryUserStore.With("user", Password));
+        var first = await scram.Step("n,,n=user,r=abc");
+        // The client signs c= as it sent it, spaces included.
+        var final = ScramTestClient.FinalMessage(HashAlgorithmName.SHA256, Password, "n=user,r=abc", first.Text(), "bi ws");
+        var proofStart = final.LastIndexOf(',') + 3;
+        var spaced = $"{final[..(proofStart + 8)]}\r\n{final[(proofStart + 8)..]}";
+        var result = await scram.Step(spaced);
+        Assert.Equal(SaslOutcome.Success, result.Outcome);
+    }
+
+    [Fact]
+    public async Task Plus_binding_must_repeat_the_gs2_header_exactly()
+    {
+        var users = InMemoryUserStore.With("user", Password);
+        var scram = Mechanism(HashAlgorithmName.SHA256, users, plus: true, Binding);
+        var first = await scram.Step("p=tls-exporter,,n=user,r=abc");
+        var otherHeader = Convert.ToBase64String([.. "p=tls-exporter,a=user,"u8.ToArray(), .. Binding.Data]);
+        var final = await scram.Step(ScramTestClient.FinalMessage(HashAlgorithmName.SHA256, Password, "n=user,r=abc", first.Text(), otherHeader));
+        Assert.Equal("not-authorized", final.FailureCondition);
+
+        scram = Mechanism(HashAlgorithmName.SHA256, users, plus: true, Binding);
+        first = await scram.Step("p=tls-exporter,,n=user,r=abc");
+        var headerOnly = Convert.ToBase64String("p=tls-exporter,,"u8);
+        final = await scram.Step(ScramTestClient.FinalMessage(HashAlgorithmName.SHA256, Password, "n=user,r=abc", first.Text(), headerOnly));
+        Assert.Equal("not-authorized", final.FailureCondition);
+    }
+
+    [Fact]
+    public async Task Unknown_user_with_the_right_shape_of_proof_still_fails()
+    {
+        var users = InMemoryUserStore.With("user", Password);
+        var scram = Mechanism(HashAlgorithmName.SHA1, users);
+        var first = await scram.Step("n,,n=nobody,r=abc");
+        var final = await scram.Step(ScramTestClient.FinalMessage(HashAlgorithmName.SHA1, Password, "n=nobody,r=abc", first.Text(), "biws"));
+        Assert.Equal(new SaslResult(SaslOutcome.Failure, null, "nobody", "not-authorized"), final);
     }
 
     [Fact]
