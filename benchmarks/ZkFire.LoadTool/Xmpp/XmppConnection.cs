@@ -92,9 +92,11 @@ internal sealed class XmppConnection : IAsyncDisposable
     /// </summary>
     public static async Task<XmppConnection> ConnectAsync(EndPoint endpoint, IPAddress? source, string domain, int initialBuffer, CancellationToken ct)
     {
-        var socket = source is null
-            ? new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true }
-            : new Socket(source.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        // A socket of the address's own family: a dual-mode one (for a name) costs an option and address mapping per connection.
+        var family = source?.AddressFamily ?? (endpoint as IPEndPoint)?.AddressFamily;
+        var socket = family is { } known
+            ? new Socket(known, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true }
+            : new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
             if (source is not null)
@@ -452,6 +454,8 @@ internal sealed class XmppConnection : IAsyncDisposable
     }
 
     /// <summary>Reads until a complete element is unread, past what comes between them (see <see cref="Frame"/>): its length.</summary>
+    /// <remarks>Several per login: pooled, as <see cref="FillAsync"/> is.</remarks>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> NextAnswerAsync(CancellationToken ct)
     {
         while (true)
