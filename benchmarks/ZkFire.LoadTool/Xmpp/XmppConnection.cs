@@ -56,8 +56,8 @@ internal sealed class XmppConnection : IAsyncDisposable
     private const int MaxSaslMessage = 1024;
 
     /// <summary>
-    /// For workloads that read whole elements once logged in (<see cref="ReadElementAsync"/>): the login reads its
-    /// answers as <see cref="XmlSlice"/>s, so it is made then, as is one after <see cref="ReleaseIdleMemory"/>.
+    /// Made by the first <see cref="ReadElementAsync"/>, for the open stream (the login reads its answers as
+    /// <see cref="XmlSlice"/>s and needs none); dropped by <see cref="ReleaseIdleMemory"/>.
     /// </summary>
     private XmppStreamParser? parser;
     private Stream stream;
@@ -183,6 +183,7 @@ internal sealed class XmppConnection : IAsyncDisposable
         await SendAsync(InitialPresence, ct);
         while (!IsOwnPresence(await NextAnswerAsync(ct)))
         {
+            // Consumed and dropped.
         }
     }
 
