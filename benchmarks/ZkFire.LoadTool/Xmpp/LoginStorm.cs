@@ -8,7 +8,7 @@ internal sealed record LoginResult(LoginOptions Options, WaveResult FirstLogins,
 
 /// <summary>
 /// The login storm: every account logs in once per round, at most C at a time, and the round's sessions are closed
-/// before the next. The unmeasured first round fills the SCRAM cache, so measured rounds cost the tool a few HMACs per
+/// before the next. The unmeasured first round fills the SCRAM cache, so measured rounds cost the tool two HMACs per
 /// login instead of a PBKDF2.
 /// </summary>
 internal sealed class LoginStorm(LoginOptions options)

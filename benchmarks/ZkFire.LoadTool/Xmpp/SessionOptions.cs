@@ -130,7 +130,7 @@ internal sealed record LoginOptions
         {SessionLoad.Usage}
         {XmppAccess.Usage}
         A login storm. After registration (with --register) every account logs in once unmeasured, which lets the tool
-        cache its SCRAM salted password as clients may (RFC 5802), and logs out. Then, each round, every account logs
+        cache its SCRAM salted password and keys as clients may (RFC 5802), and logs out. Then, each round, every account logs
         in with at most C logins in flight: connect, stream, STARTTLS when chosen, SASL, bind, session when the server
         requires it, initial presence; a login is done when the server's copy of that presence comes back. Reports
         logins/s (accounts / first connect to last echo), login latency and errors by kind per round; the sessions are

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Text;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
@@ -27,9 +28,11 @@ internal enum TlsChoice
 internal sealed class XmppException(string message) : Exception(message);
 
 /// <summary>
-/// One client connection, negotiated with full XML parsing (the server's own <see cref="XmppStreamParser"/>): not
-/// on any hot path. Once negotiated, a workload may read the raw bytes itself through <see cref="Unread"/>,
-/// <see cref="Consume"/> and <see cref="FillAsync"/>; the two ways of reading must not be mixed afterwards.
+/// One client connection. The login reads the server's answers where they lie in the receive buffer
+/// (<see cref="XmlSlice"/>), as it runs at full rate in the login storm; workloads that read whole elements afterwards
+/// get them from the server's own <see cref="XmppStreamParser"/> (<see cref="ReadElementAsync"/>).
+/// Once negotiated, a workload may read the raw bytes itself through <see cref="Unread"/>, <see cref="Consume"/> and
+/// <see cref="FillAsync"/> instead; the two ways of reading must not be mixed afterwards.
 /// </summary>
 internal sealed class XmppConnection : IAsyncDisposable
 {
@@ -47,9 +50,16 @@ internal sealed class XmppConnection : IAsyncDisposable
     private readonly string domain;
     private static readonly XmlLimits Limits = new() { MaxStanzaBytes = 16 * 1024 * 1024 };
     private static readonly byte[] CloseTag = "</stream:stream>"u8.ToArray();
+    private static readonly byte[] InitialPresence = "<presence/>"u8.ToArray();
 
-    /// <summary>Null after <see cref="ReleaseIdleMemory"/> until data arrives again.</summary>
-    private XmppStreamParser? parser = new(Limits);
+    /// <summary>The largest SASL message decoded: SCRAM's are well under it.</summary>
+    private const int MaxSaslMessage = 1024;
+
+    /// <summary>
+    /// Made by the first <see cref="ReadElementAsync"/>, for the open stream (the login reads its answers as
+    /// <see cref="XmlSlice"/>s and needs none); dropped by <see cref="ReleaseIdleMemory"/>.
+    /// </summary>
+    private XmppStreamParser? parser;
     private Stream stream;
     private readonly int initialBuffer;
     private byte[] buffer;
@@ -82,9 +92,11 @@ internal sealed class XmppConnection : IAsyncDisposable
     /// </summary>
     public static async Task<XmppConnection> ConnectAsync(EndPoint endpoint, IPAddress? source, string domain, int initialBuffer, CancellationToken ct)
     {
-        var socket = source is null
-            ? new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true }
-            : new Socket(source.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        // A socket of the address's own family: a dual-mode one (for a name) costs an option and address mapping per connection.
+        var family = source?.AddressFamily ?? (endpoint as IPEndPoint)?.AddressFamily;
+        var socket = family is { } known
+            ? new Socket(known, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true }
+            : new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
             if (source is not null)
@@ -108,13 +120,8 @@ internal sealed class XmppConnection : IAsyncDisposable
     /// </summary>
     public async Task RegisterAsync(string username, string password, TlsChoice tls, CancellationToken ct)
     {
-        var features = await OpenStreamAsync(ct);
-        if (NeedsTls(features, tls, SaslChoice.ScramSha1))
-        {
-            features = await StartTlsAsync(ct);
-        }
-
-        if (features.Child("register", "http://jabber.org/features/iq-register") is null)
+        var features = await SecureStreamAsync(tls, SaslChoice.ScramSha1, ct);
+        if (!features.Register)
         {
             throw new XmppException("the server does not offer in-band registration (XEP-0077); open it or create the accounts with zkfire adduser");
         }
@@ -133,44 +140,34 @@ internal sealed class XmppConnection : IAsyncDisposable
         LoginAsync(username, access, resource, scramCache: null, ct);
 
     /// <summary>
-    /// As the other overload, with SCRAM's salted password taken from <paramref name="scramCache"/> when it holds it
-    /// for the salt and iteration count the server sends. Uses SASL2 with Bind 2 (XEP-0388/0386) when the server
-    /// offers both and <see cref="XmppAccess.Sasl2"/> allows it, as modern clients do (the resource is then the
-    /// server's, tagged <paramref name="resource"/>); otherwise RFC 6120: SASL, stream restart, bind, and the RFC 3921
-    /// session when the server still requires it (advertised without <c>&lt;optional/&gt;</c>).
+    /// As the other overload, with SCRAM's keys taken from <paramref name="scramCache"/> when it holds them for the salt
+    /// and iteration count the server sends. Uses SASL2 with Bind 2 (XEP-0388/0386) when the server offers both and
+    /// <see cref="XmppAccess.Sasl2"/> allows it, as modern clients do (the resource is then the server's, tagged
+    /// <paramref name="resource"/>); otherwise RFC 6120: SASL, stream restart, bind, and the RFC 3921 session when the
+    /// server still requires it (advertised without <c>&lt;optional/&gt;</c>).
     /// </summary>
     public async Task LoginAsync(string username, XmppAccess access, string? resource, ScramCache? scramCache, CancellationToken ct)
     {
-        var features = await OpenStreamAsync(ct);
-        if (NeedsTls(features, access.Tls, access.Sasl))
+        var features = await SecureStreamAsync(access.Tls, access.Sasl, ct);
+        if (access.Sasl2 && features.Sasl2WithBind2)
         {
-            features = await StartTlsAsync(ct);
-        }
-
-        var name = XmppAccess.SaslName(access.Sasl);
-        if (access.Sasl2 && features.Child("authentication", Sasl2) is { } authentication && Offers(authentication, Sasl2, name)
-            && authentication.Child("inline", Sasl2)?.Child("bind", Bind2) is not null)
-        {
-            await AuthenticateAsync(username, access, scramCache, Sasl2, $"<user-agent id='{Guid.NewGuid()}'><software>zkfire-load</software></user-agent><bind xmlns='{Bind2}'><tag>{Escape(resource ?? "zkfire-load")}</tag></bind>", ct);
+            await AuthenticateAsync(username, access, scramCache, sasl2: true, $"<user-agent id='{Guid.NewGuid()}'><software>zkfire-load</software></user-agent><bind xmlns='{Bind2}'><tag>{Escape(resource ?? "zkfire-load")}</tag></bind>", ct);
             UsedSasl2 = true;
             return;
         }
 
-        if (!Offers(features.Child("mechanisms", Sasl), Sasl, name))
+        if (!features.Sasl)
         {
-            throw new XmppException($"the server does not offer {name} here: {features}");
+            throw new XmppException($"the server does not offer {XmppAccess.SaslName(access.Sasl)} here");
         }
 
-        await AuthenticateAsync(username, access, scramCache, Sasl, extension: null, ct);
-        Parser.Reset();
-        features = await OpenStreamAsync(ct);
+        await AuthenticateAsync(username, access, scramCache, sasl2: false, extension: null, ct);
+        features = await OpenStreamAsync(access.Sasl, ct);
         var requested = resource is null ? string.Empty : $"<resource>{Escape(resource)}</resource>";
-        var bound = await IqAsync("set", $"<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>{requested}</bind>", throwOnError: true, ct);
-        Jid = bound.Child("bind", "urn:ietf:params:xml:ns:xmpp-bind")?.Child("jid", "urn:ietf:params:xml:ns:xmpp-bind")?.Text
-              ?? throw new XmppException($"bind answered without a JID: {bound}");
-        if (features.Child("session", "urn:ietf:params:xml:ns:xmpp-session") is { } session && session.Child("optional", "urn:ietf:params:xml:ns:xmpp-session") is null)
+        Jid = BoundJid(await IqAnswerAsync("set", $"<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>{requested}</bind>", throwOnError: true, ct));
+        if (features.SessionRequired)
         {
-            await IqAsync("set", "<session xmlns='urn:ietf:params:xml:ns:xmpp-session'/>", throwOnError: true, ct);
+            Consume(await IqAnswerAsync("set", "<session xmlns='urn:ietf:params:xml:ns:xmpp-session'/>", throwOnError: true, ct));
         }
     }
 
@@ -183,35 +180,20 @@ internal sealed class XmppConnection : IAsyncDisposable
     /// </summary>
     public async Task GoOnlineAsync(CancellationToken ct)
     {
-        await SendAsync("<presence/>"u8.ToArray(), ct);
-        while (true)
+        await SendAsync(InitialPresence, ct);
+        while (!IsOwnPresence(await NextAnswerAsync(ct)))
         {
-            var element = await ReadElementAsync(ct);
-            if (element.Name == "presence" && element.GetAttribute("type") is null && element.GetAttribute("from") == Jid)
-            {
-                return;
-            }
+            // Consumed and dropped.
         }
     }
 
     /// <summary>Sends an IQ to the server and reads until its answer; other elements read meanwhile are dropped.</summary>
     public async Task<Element> IqAsync(string type, string payload, bool throwOnError, CancellationToken ct)
     {
-        var id = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"zkl{++nextId}");
-        await SendAsync($"<iq type='{type}' id='{id}'>{payload}</iq>", ct);
-        while (true)
-        {
-            var element = await ReadElementAsync(ct);
-            if (element.Name == "iq" && element.GetAttribute("id") == id && element.GetAttribute("type") is "result" or "error")
-            {
-                if (throwOnError && element.GetAttribute("type") == "error")
-                {
-                    throw new XmppException($"IQ failed: {element}");
-                }
-
-                return element;
-            }
-        }
+        var length = await IqAnswerAsync(type, payload, throwOnError, ct);
+        var answer = XmlFragment.Parse(Unread[..length], Client, Limits);
+        Consume(length);
+        return answer;
     }
 
     public ValueTask SendAsync(string xml, CancellationToken ct) => SendAsync(Encoding.UTF8.GetBytes(xml), ct);
@@ -401,56 +383,200 @@ internal sealed class XmppConnection : IAsyncDisposable
             : throw new InvalidOperationException("the parser did not take the stream header");
     }
 
-    private async Task<Element> OpenStreamAsync(CancellationToken ct)
+    /// <summary>Opens the stream, and again over TLS when it has to be encrypted first.</summary>
+    private async Task<Features> SecureStreamAsync(TlsChoice tls, SaslChoice sasl, CancellationToken ct)
     {
-        await SendAsync($"<?xml version='1.0'?><stream:stream to='{Escape(domain)}' version='1.0' xml:lang='en' xmlns='{Client}' xmlns:stream='http://etherx.jabber.org/streams'>", ct);
-        var features = await ReadElementAsync(ct);
-        return features.Name == "features" ? features : throw new XmppException($"expected stream features, got {features}");
-    }
-
-    private async Task<Element> StartTlsAsync(CancellationToken ct)
-    {
-        await SendAsync("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>", ct);
-        var proceed = await ReadElementAsync(ct);
-        if (proceed.Name != "proceed")
+        var features = await OpenStreamAsync(sasl, ct);
+        if (Encrypted || !features.StartTls || (tls == TlsChoice.Auto && !features.StartTlsRequired && features.Sasl))
         {
-            throw new XmppException($"STARTTLS refused: {proceed}");
+            return features;
         }
+
+        await SendAsync("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>", ct);
+        Expect(await NextAnswerAsync(ct), "proceed"u8, "STARTTLS refused");
 
         // Load runs target test servers with self-signed certificates: encryption is measured, identity is not checked.
 #pragma warning disable CA5359
-        var tls = new SslStream(stream, leaveInnerStreamOpen: false, (_, _, _, _) => true);
+        var encrypted = new SslStream(stream, leaveInnerStreamOpen: false, (_, _, _, _) => true);
 #pragma warning restore CA5359
-        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = domain }, ct);
-        stream = tls;
+        await encrypted.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = domain }, ct);
+        stream = encrypted;
         Encrypted = true;
         start = end = 0;
-        Parser.Reset();
-        return await OpenStreamAsync(ct);
+        return await OpenStreamAsync(sasl, ct);
     }
 
-    private bool NeedsTls(Element features, TlsChoice tls, SaslChoice sasl)
+    private async Task<Features> OpenStreamAsync(SaslChoice sasl, CancellationToken ct)
     {
-        var starttls = features.Child("starttls", "urn:ietf:params:xml:ns:xmpp-tls");
-        if (Encrypted || starttls is null)
-        {
-            return false;
-        }
-
-        return tls == TlsChoice.StartTls || starttls.Child("required", "urn:ietf:params:xml:ns:xmpp-tls") is not null
-               || !Offers(features.Child("mechanisms", Sasl), Sasl, XmppAccess.SaslName(sasl));
+        await SendAsync($"<?xml version='1.0'?><stream:stream to='{Escape(domain)}' version='1.0' xml:lang='en' xmlns='{Client}' xmlns:stream='http://etherx.jabber.org/streams'>", ct);
+        return ReadFeatures(await NextAnswerAsync(ct), XmppAccess.SaslName(sasl));
     }
 
-    private static bool Offers(Element? mechanisms, string ns, string mechanism)
+    /// <summary>
+    /// One SASL exchange in the profile of RFC 6120 (<c>&lt;auth/&gt;</c>, data as text) or, when <paramref name="sasl2"/>,
+    /// SASL2 (<c>&lt;authenticate/&gt;</c> with <paramref name="extension"/> inside, data in child elements, and the
+    /// authenticated stream's features right after the success, which sets <see cref="Jid"/> when a resource was bound).
+    /// </summary>
+    private async Task AuthenticateAsync(string username, XmppAccess access, ScramCache? scramCache, bool sasl2, string? extension, CancellationToken ct)
     {
-        if (mechanisms is null)
+        var scram = access.Sasl == SaslChoice.Plain ? null : new ScramSha1Client(username, access.Password, scramCache);
+        var first = Convert.ToBase64String(scram?.ClientFirst() ?? Encoding.UTF8.GetBytes($"\0{username}\0{access.Password}"));
+        var mechanism = XmppAccess.SaslName(access.Sasl);
+        await SendAsync(sasl2
+            ? $"<authenticate xmlns='{Sasl2}' mechanism='{mechanism}'><initial-response>{first}</initial-response>{extension}</authenticate>"
+            : $"<auth xmlns='{Sasl}' mechanism='{mechanism}'>{first}</auth>", ct);
+        var answer = await NextAnswerAsync(ct);
+        if (scram is not null && new XmlSlice(Unread[..answer]).Is("challenge"u8))
         {
-            return false;
+            await SendAsync(Respond(answer, scram, sasl2), ct);
+            answer = await NextAnswerAsync(ct);
         }
 
-        foreach (var offered in mechanisms.Elements("mechanism", ns))
+        Succeeded(answer, username, scram, sasl2);
+        if (sasl2)
         {
-            if (offered.Text == mechanism)
+            Expect(await NextAnswerAsync(ct), "features"u8, "expected the authenticated stream's features");
+        }
+    }
+
+    /// <summary>Sends an IQ to the server and reads until its answer, left unread (its length returned); other elements read meanwhile are dropped.</summary>
+    private async Task<int> IqAnswerAsync(string type, string payload, bool throwOnError, CancellationToken ct)
+    {
+        var id = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"zkl{++nextId}");
+        await SendAsync($"<iq type='{type}' id='{id}'>{payload}</iq>", ct);
+        while (true)
+        {
+            var length = await NextAnswerAsync(ct);
+            if (IsAnswer(length, id, throwOnError))
+            {
+                return length;
+            }
+        }
+    }
+
+    /// <summary>Reads until a complete element is unread, past what comes between them (see <see cref="Frame"/>): its length.</summary>
+    /// <remarks>Several per login: pooled, as <see cref="FillAsync"/> is.</remarks>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<int> NextAnswerAsync(CancellationToken ct)
+    {
+        while (true)
+        {
+            var length = Frame();
+            if (length > 0)
+            {
+                return length;
+            }
+
+            if (await FillAsync(ct) == 0)
+            {
+                throw new XmppException("the server closed the connection");
+            }
+        }
+    }
+
+    /// <summary>
+    /// The length of the complete element that <see cref="Unread"/> starts with after consuming whitespace, the XML
+    /// declaration and stream headers, or 0 when more bytes are needed; stream errors and the end of the stream throw.
+    /// </summary>
+    private int Frame()
+    {
+        while (true)
+        {
+            var data = Unread;
+            var skipped = data.IndexOfAnyExcept(" \t\r\n"u8);
+            Consume(skipped < 0 ? data.Length : skipped);
+            data = Unread;
+            if (data.Length < 2)
+            {
+                return 0;
+            }
+
+            if (data[0] != (byte)'<')
+            {
+                throw new XmppException($"text between elements: {Encoding.UTF8.GetString(data)}");
+            }
+
+            if (data[1] == (byte)'/')
+            {
+                throw new XmppException("the server closed the stream");
+            }
+
+            if (data[1] == (byte)'?')
+            {
+                var declaration = data.IndexOf("?>"u8);
+                if (declaration < 0)
+                {
+                    return 0;
+                }
+
+                Consume(declaration + 2);
+                continue;
+            }
+
+            var header = XmlSlice.StreamHeaderLength(data);
+            if (header > 0)
+            {
+                Consume(header);
+                continue;
+            }
+
+            var length = XmlSlice.Length(data);
+            if (length < 0)
+            {
+                return 0;
+            }
+
+            var element = new XmlSlice(data[..length]);
+            return element.Is("error"u8) ? throw new XmppException($"stream error: {element.ToString()}") : length;
+        }
+    }
+
+    /// <summary>What the login needs of stream features, for the mechanism it uses.</summary>
+    private readonly record struct Features(bool StartTls, bool StartTlsRequired, bool Sasl, bool Sasl2WithBind2, bool Register, bool SessionRequired);
+
+    private Features ReadFeatures(int length, string mechanism)
+    {
+        var features = new XmlSlice(Unread[..length]);
+        if (!features.Is("features"u8))
+        {
+            throw new XmppException($"expected stream features, got {features.ToString()}");
+        }
+
+        bool startTls = false, required = false, sasl = false, sasl2 = false, register = false, session = false;
+        foreach (var feature in features.Elements)
+        {
+            if (feature.Is("starttls"u8))
+            {
+                startTls = true;
+                required = feature.HasChild("required"u8);
+            }
+            else if (feature.Is("mechanisms"u8))
+            {
+                sasl = Offers(feature, mechanism);
+            }
+            else if (feature.Is("authentication"u8))
+            {
+                sasl2 = Offers(feature, mechanism) && feature.TryChild("inline"u8, out var inline) && inline.HasChild("bind"u8);
+            }
+            else if (feature.Is("register"u8))
+            {
+                register = true;
+            }
+            else if (feature.Is("session"u8))
+            {
+                session = !feature.HasChild("optional"u8);
+            }
+        }
+
+        Consume(length);
+        return new Features(startTls, required, sasl, sasl2, register, session);
+    }
+
+    private static bool Offers(XmlSlice mechanisms, string mechanism)
+    {
+        foreach (var offered in mechanisms.Elements)
+        {
+            if (offered.Is("mechanism"u8) && Ascii.Equals(offered.Content.Trim(" \t\r\n"u8), mechanism))
             {
                 return true;
             }
@@ -459,51 +585,98 @@ internal sealed class XmppConnection : IAsyncDisposable
         return false;
     }
 
-    /// <summary>
-    /// One SASL exchange in the profile of <paramref name="ns"/>: RFC 6120 (<c>&lt;auth/&gt;</c>, data as text) or SASL2
-    /// (<c>&lt;authenticate/&gt;</c> with <paramref name="extension"/> inside, data in child elements, and the
-    /// authenticated stream's features right after the success, which sets <see cref="Jid"/> when a resource was bound).
-    /// </summary>
-    private async Task AuthenticateAsync(string username, XmppAccess access, ScramCache? scramCache, string ns, string? extension, CancellationToken ct)
+    /// <summary>Consumes the element if it is named <paramref name="name"/>, else throws <paramref name="otherwise"/> with it.</summary>
+    private void Expect(int length, ReadOnlySpan<byte> name, string otherwise)
     {
-        var sasl2 = ns == Sasl2;
-        var scram = access.Sasl == SaslChoice.Plain ? null : new ScramSha1Client(username, access.Password, scramCache);
-        var first = Convert.ToBase64String(scram?.ClientFirst() ?? Encoding.UTF8.GetBytes($"\0{username}\0{access.Password}"));
-        var mechanism = XmppAccess.SaslName(access.Sasl);
-        await SendAsync(sasl2
-            ? $"<authenticate xmlns='{ns}' mechanism='{mechanism}'><initial-response>{first}</initial-response>{extension}</authenticate>"
-            : $"<auth xmlns='{ns}' mechanism='{mechanism}'>{first}</auth>", ct);
-        var answer = await ReadElementAsync(ct);
-        if (scram is not null && answer.Name == "challenge")
+        var element = new XmlSlice(Unread[..length]);
+        if (!element.Is(name))
         {
-            await SendAsync($"<response xmlns='{ns}'>{Convert.ToBase64String(scram.ClientFinal(Convert.FromBase64String(answer.Text)))}</response>", ct);
-            answer = await ReadElementAsync(ct);
+            throw new XmppException($"{otherwise}: {element.ToString()}");
         }
 
-        if (answer.Name != "success" || answer.Namespace != ns)
+        Consume(length);
+    }
+
+    /// <summary>Consumes the SCRAM challenge and returns the response to it.</summary>
+    private byte[] Respond(int length, ScramSha1Client scram, bool sasl2)
+    {
+        Span<byte> serverFirst = stackalloc byte[MaxSaslMessage];
+        var final = scram.ClientFinal(serverFirst[..DecodeBase64(new XmlSlice(Unread[..length]).Content, serverFirst)]);
+        Consume(length);
+        var open = sasl2 ? "<response xmlns='urn:xmpp:sasl:2'>"u8 : "<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"u8;
+        var close = "</response>"u8;
+        var response = new byte[open.Length + Base64.GetMaxEncodedToUtf8Length(final.Length) + close.Length];
+        open.CopyTo(response);
+        Base64.EncodeToUtf8(final, response.AsSpan(open.Length), out _, out var written);
+        close.CopyTo(response.AsSpan(open.Length + written));
+        return response;
+    }
+
+    /// <summary>Consumes the SASL success after checking it (and the server's SCRAM signature); SASL2's sets <see cref="Jid"/> when a resource was bound.</summary>
+    private void Succeeded(int length, string username, ScramSha1Client? scram, bool sasl2)
+    {
+        var answer = new XmlSlice(Unread[..length]);
+        if (!answer.Is("success"u8))
         {
-            throw new XmppException($"authentication of {username} failed: {answer}");
+            throw new XmppException($"authentication of {username} failed: {answer.ToString()}");
         }
 
-        var final = sasl2 ? answer.Child("additional-data", ns)?.Text ?? string.Empty : answer.Text;
-        if (scram is not null && !scram.VerifyServerFinal(Convert.FromBase64String(final)))
+        var final = !sasl2 ? answer.Content : answer.TryChild("additional-data"u8, out var data) ? data.Content : default;
+        Span<byte> serverFinal = stackalloc byte[MaxSaslMessage];
+        if (scram is not null && !scram.VerifyServerFinal(serverFinal[..DecodeBase64(final, serverFinal)]))
         {
             throw new XmppException("the server's SCRAM signature does not match");
         }
 
-        if (sasl2)
+        if (sasl2 && answer.HasChild("bound"u8))
         {
-            if (answer.Child("bound", Bind2) is not null)
-            {
-                Jid = answer.Child("authorization-identifier", ns)?.Text ?? throw new XmppException($"SASL2 success without an identifier: {answer}");
-            }
-
-            var features = await ReadElementAsync(ct);
-            if (features.Name != "features")
-            {
-                throw new XmppException($"expected the authenticated stream's features, got {features}");
-            }
+            Jid = answer.TryChild("authorization-identifier"u8, out var identifier)
+                ? XmlSlice.Decoded(identifier.Content)
+                : throw new XmppException($"SASL2 success without an identifier: {answer.ToString()}");
         }
+
+        Consume(length);
+    }
+
+    /// <exception cref="InvalidOperationException">Not base64, or longer than SCRAM's messages are.</exception>
+    private static int DecodeBase64(ReadOnlySpan<byte> text, Span<byte> decoded) =>
+        Base64.DecodeFromUtf8(text.Trim(" \t\r\n"u8), decoded, out _, out var written) == OperationStatus.Done
+            ? written
+            : throw new InvalidOperationException($"bad SASL data: {Encoding.UTF8.GetString(text)}");
+
+    /// <summary>Consumes the IQ and returns false unless it answers <paramref name="id"/>; an error answer throws when <paramref name="throwOnError"/>.</summary>
+    private bool IsAnswer(int length, string id, bool throwOnError)
+    {
+        var element = new XmlSlice(Unread[..length]);
+        if (element.Is("iq"u8) && element.TryAttribute("id"u8, out var answered) && Ascii.Equals(answered, id) && element.TryAttribute("type"u8, out var type)
+            && (type.SequenceEqual("result"u8) || type.SequenceEqual("error"u8)))
+        {
+            return !throwOnError || type.SequenceEqual("result"u8) ? true : throw new XmppException($"IQ failed: {element.ToString()}");
+        }
+
+        Consume(length);
+        return false;
+    }
+
+    /// <summary>Consumes the bind result and returns the JID bound.</summary>
+    private string BoundJid(int length)
+    {
+        var bound = new XmlSlice(Unread[..length]);
+        var jid = bound.TryChild("bind"u8, out var bind) && bind.TryChild("jid"u8, out var text)
+            ? XmlSlice.Decoded(text.Content)
+            : throw new XmppException($"bind answered without a JID: {bound.ToString()}");
+        Consume(length);
+        return jid;
+    }
+
+    /// <summary>Consumes the element and returns whether it is this resource's available presence.</summary>
+    private bool IsOwnPresence(int length)
+    {
+        var element = new XmlSlice(Unread[..length]);
+        var own = element.Is("presence"u8) && !element.TryAttribute("type"u8, out _) && element.TryAttribute("from"u8, out var from)
+                  && (Ascii.Equals(from, Jid) || XmlSlice.Decoded(from) == Jid);
+        Consume(length);
+        return own;
     }
 
     internal static string Escape(string value) =>

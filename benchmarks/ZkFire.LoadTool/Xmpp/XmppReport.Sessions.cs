@@ -205,7 +205,7 @@ internal static partial class XmppReport
         load.Sources.Count == 0 ? string.Empty : string.Create(C, $", from {load.Sources.Count} source address(es)");
 
     private static string Mechanism(SessionLoad load) =>
-        load.Access.Sasl == SaslChoice.ScramSha1 ? "SCRAM-SHA-1 (salted password cached after each account's first login)" : "PLAIN";
+        load.Access.Sasl == SaslChoice.ScramSha1 ? "SCRAM-SHA-1 (salted password and keys cached after each account's first login)" : "PLAIN";
 
 
     private static double PerSession(long kb, int sessions) => sessions > 0 ? (double)kb / sessions : double.NaN;
