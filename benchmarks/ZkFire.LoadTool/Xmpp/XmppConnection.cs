@@ -105,12 +105,27 @@ internal sealed class XmppConnection : IAsyncDisposable
             }
 
             await socket.ConnectAsync(endpoint, ct);
+            DelayAcks(socket);
             return new XmppConnection(socket, domain, initialBuffer);
         }
         catch
         {
             socket.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Leaves Linux's quick-ack start (TCP_QUICKACK off): a new connection otherwise answers the server's first
+    /// segments (its stream features) with bare ACKs although the tool's next request follows at once and carries
+    /// the ACK. On loopback the server's kernel does the work for each of those ACKs, whichever server it is.
+    /// </summary>
+    private static void DelayAcks(Socket socket)
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            const int IpProtocolTcp = 6, TcpQuickAck = 12;
+            socket.SetRawSocketOption(IpProtocolTcp, TcpQuickAck, stackalloc byte[sizeof(int)]);
         }
     }
 
