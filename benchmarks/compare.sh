@@ -11,6 +11,9 @@
 #   IDLE_SESSIONS (10000), IDLE_ACCOUNTS (1000), SCALE_SESSIONS (100000, capped by the fd limit), TLS (auto),
 #   TOOL_CPUS (empty: the load tool and the servers share every core; e.g. "0": the tool runs on CPU 0 only and the
 #   servers on the others, as if the clients were on another machine),
+#   LOGIN_TOOL_CPUS ("0": with TOOL_CPUS empty, the login repetitions are run again with the tool on these CPUs and
+#   the servers restarted on the others, since a login costs the tool about as much CPU as a fast server; empty:
+#   not run),
 #   RESULTS_MD (benchmarks/RESULTS.md; empty: print only), OUT (a directory that keeps the logs and raw results).
 # Needs (installed by the peer scripts or .ci/run's packages): prosody, ejabberd, zookeeper, java, python3, jq.
 set -euo pipefail
@@ -33,10 +36,11 @@ IDLE_ACCOUNTS=${IDLE_ACCOUNTS:-1000}
 SCALE_SESSIONS=${SCALE_SESSIONS:-100000}
 TLS=${TLS:-auto}
 TOOL_CPUS=${TOOL_CPUS:-}
+LOGIN_TOOL_CPUS=${LOGIN_TOOL_CPUS-0}
 RESULTS_MD=${RESULTS_MD-$ROOT/benchmarks/RESULTS.md}
 OUT=${OUT:-}
 COMMAND_LINE="$(for v in PARTS XMPP_WORKLOADS SERVERS REPS PAIRS WINDOW DURATION WARMUP LOGIN_ACCOUNTS LOGIN_CONCURRENCY \
-  PRESENCE_USERS PRESENCE_CONTACTS IDLE_SESSIONS IDLE_ACCOUNTS SCALE_SESSIONS TLS TOOL_CPUS; do printf '%s=%q ' "$v" "${!v}"; done)benchmarks/compare.sh"
+  PRESENCE_USERS PRESENCE_CONTACTS IDLE_SESSIONS IDLE_ACCOUNTS SCALE_SESSIONS TLS TOOL_CPUS LOGIN_TOOL_CPUS; do printf '%s=%q ' "$v" "${!v}"; done)benchmarks/compare.sh"
 
 # zk-bench-lib.sh gives the paths and the process helpers (free_port, wait_port, stop_pid).
 WORK=$(mktemp -d /tmp/zkfire-compare-XXXXXX)
@@ -48,10 +52,17 @@ declare -A PORT PID
 
 # With TOOL_CPUS set, the load tool and the servers run on disjoint CPUs (affinity is inherited by children).
 TOOL_PIN=() SERVER_PIN=()
+other_cpus() {  # cpus: the CPUs this script may use that are not in the list
+  python3 -c 'import os, sys; rest = set(os.sched_getaffinity(0)) - {int(c) for c in sys.argv[1].split(",")}; print(",".join(map(str, sorted(rest))))' "$1"
+}
 if [[ -n $TOOL_CPUS ]]; then
-  SERVER_CPUS=$(python3 -c 'import os, sys; tool = set(os.sched_getaffinity(0)) - {int(c) for c in sys.argv[1].split(",")}; print(",".join(map(str, sorted(tool))))' "$TOOL_CPUS")
+  SERVER_CPUS=$(other_cpus "$TOOL_CPUS")
   [[ -n $SERVER_CPUS ]] || { echo "TOOL_CPUS=$TOOL_CPUS leaves no CPU for the servers" >&2; exit 2; }
   TOOL_PIN=(taskset -c "$TOOL_CPUS") SERVER_PIN=(taskset -c "$SERVER_CPUS")
+  LOGIN_TOOL_CPUS=""
+elif [[ -n $LOGIN_TOOL_CPUS ]]; then
+  LOGIN_SERVER_CPUS=$(other_cpus "$LOGIN_TOOL_CPUS")
+  [[ -n $LOGIN_SERVER_CPUS ]] || LOGIN_TOOL_CPUS=""
 fi
 
 # --- XMPP servers: one node each, same domain, open in-band registration, hashed passwords, STARTTLS offered and not
@@ -145,16 +156,23 @@ xmpp_workload() {  # workload server
   login)
     # Every client takes the best flow the server offers (SASL2 with Bind 2 where offered); ZkFire is also measured
     # with the RFC 6120 flow every peer here uses, so the table shows both.
-    xmpp_run "$s" "$w" xmpp-login --endpoint "$ep" --accounts "$LOGIN_ACCOUNTS" --concurrency "$LOGIN_CONCURRENCY" \
-      --rounds 3 --setup-timeout 900s "${common[@]}"
+    login_run "$s" "$w" "${common[@]}"
     if [[ $s == zkfire ]]; then
-      xmpp_run "$s" login-rfc6120 xmpp-login --endpoint "$ep" --accounts "$LOGIN_ACCOUNTS" --concurrency "$LOGIN_CONCURRENCY" \
-        --rounds 3 --setup-timeout 900s --sasl2 off "${common[@]}"
+      login_run "$s" login-rfc6120 --sasl2 off "${common[@]}"
     fi ;;
+  login-pinned)
+    login_run "$s" "$w" "${common[@]}" ;;
   presence)
     xmpp_run "$s" "$w" xmpp-presence --endpoint "$ep" --users "$PRESENCE_USERS" --contacts "$PRESENCE_CONTACTS" \
       --duration "$DURATION" --warmup "$WARMUP" --setup-timeout 900s "${common[@]}" ;;
   esac
+}
+
+login_run() {  # server workload-name load-tool-arguments...
+  local s=$1 w=$2
+  shift 2
+  xmpp_run "$s" "$w" xmpp-login --endpoint "127.0.0.1:${PORT[$s]}" --accounts "$LOGIN_ACCOUNTS" \
+    --concurrency "$LOGIN_CONCURRENCY" --rounds 3 --setup-timeout 900s "$@"
 }
 
 # Memory per idle session: a fresh server process per run, so the baseline is not what earlier workloads left.
@@ -190,6 +208,27 @@ if [[ " $PARTS " == *" xmpp "* ]]; then
       done
     done
   done
+  if [[ " $XMPP_WORKLOADS " == *" login "* && -n $LOGIN_TOOL_CPUS ]]; then
+    # Each server restarted on the other CPUs (so it sizes its schedulers and thread pool to them, as under
+    # TOOL_CPUS), warmed by one unmeasured login run, then the login repetitions with the tool on its own CPUs.
+    echo "login with the load tool on CPU $LOGIN_TOOL_CPUS, servers restarted on CPU $LOGIN_SERVER_CPUS:" >&2
+    SERVER_PIN=(taskset -c "$LOGIN_SERVER_CPUS") TOOL_PIN=(taskset -c "$LOGIN_TOOL_CPUS")
+    measured=$RESULTS RESULTS=$WORK/warmup-pinned.jsonl
+    for s in $SERVERS; do
+      stop_server "$s"
+      start_server "$s"
+      echo "warm-up: login-pinned on $s" >&2
+      xmpp_workload login-pinned "$s"
+    done
+    RESULTS=$measured
+    for rep in $(seq "$REPS"); do
+      for s in $(rotation "$rep"); do
+        echo "rep $rep/$REPS: login-pinned on $s" >&2
+        xmpp_workload login-pinned "$s"
+      done
+    done
+    SERVER_PIN=() TOOL_PIN=()
+  fi
   if [[ " $XMPP_WORKLOADS " == *" idle "* ]]; then
     for rep in $(seq "$REPS"); do
       for s in $(rotation "$rep"); do
@@ -222,7 +261,7 @@ if [[ " $PARTS " == *" zk-ensemble "* ]]; then
     "$ROOT/benchmarks/zk-ensemble-compare.sh" | sed -n '/^| workload/,$p')
 fi
 
-SECTION=$(TOOL_CPUS=$TOOL_CPUS python3 "$ROOT/benchmarks/compare_report.py" "$RESULTS" "$SERVERS" "$COMMAND_LINE" \
+SECTION=$(TOOL_CPUS=$TOOL_CPUS LOGIN_TOOL_CPUS=$LOGIN_TOOL_CPUS python3 "$ROOT/benchmarks/compare_report.py" "$RESULTS" "$SERVERS" "$COMMAND_LINE" \
   "$(nproc)" "$(awk '/MemTotal/ { printf "%.0f", $2 / 1048576 }' /proc/meminfo)" "$(uptime | sed 's/.*load average: //')" \
   "$(git -C "$ROOT" rev-parse --short HEAD)" "$ZK_TABLE" "$ZK_ENSEMBLE_TABLE")
 echo
