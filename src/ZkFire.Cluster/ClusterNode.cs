@@ -117,8 +117,13 @@ public sealed partial class ClusterNode : IAsyncDisposable
                         break;
                     case Fenced:
                         LogFenced(logger);
-                        xmpp.Suspend("This node lost its cluster membership (its ZooKeeper session ended); reconnect, to this node once it has rejoined or to another node.");
+                        // Peers first: the streams closed next would otherwise tell some peers of their unbinds
+                        // (a route removal) and not others of the unavailable presence that goes with it, depending
+                        // on how far the links' teardown got; a peer that took the removal has nothing left to
+                        // report offline when it sees this node leave. With no peers, the peers' own purge of this
+                        // node's routes tells their users, once for all.
                         await routes.SetPeersAsync([], new HashSet<string>(), cancellationToken);
+                        xmpp.Suspend("This node lost its cluster membership (its ZooKeeper session ended); reconnect, to this node once it has rejoined or to another node.");
                         incarnations.Clear();
                         break;
                     case Rejoined:

@@ -241,8 +241,12 @@ public sealed class CrossNodeRoutingTests(ZkFireServerFixture server) : IAsyncLi
         Assert.Equal("unavailable", (await ClusterHarness.NextAsync(bob, e => e.Name == "presence" && e.GetAttribute("from") == alice.Jid.ToString())).GetAttribute("type"));
         await ClusterHarness.WaitAsync(() => alice.ClosedWith == "reset", "the fenced node's stream closed with reset");
 
-        // It registers again with a new session and routes as a member.
-        await ClusterHarness.WaitAsync(() => cluster[0].Cluster.State == MembershipState.Active && cluster[0].Cluster.Membership!.SessionId != session.SessionId, "the node rejoined");
+        // It registers again with a new session and routes as a member. Clients connecting over TCP are refused
+        // until it has its peers' sessions again; this in-process one binds directly, so it waits for that itself.
+        await ClusterHarness.WaitAsync(
+            () => cluster[0].Cluster.State == MembershipState.Active && cluster[0].Cluster.Membership!.SessionId != session.SessionId
+                && cluster[0].Xmpp.Router.Remote.Find(bob.Jid) is not null,
+            "the node rejoined and has its peers' sessions again");
         var again = await cluster.OnlineAsync(0, "alice11", "tablet");
         Assert.Equal("available", (await ClusterHarness.NextAsync(bob, e => e.Name == "presence" && e.GetAttribute("from") == again.Jid.ToString())).GetAttribute("type") ?? "available");
     }
