@@ -49,6 +49,16 @@ def count_runs(server, workload):
 verdicts = []
 
 
+def against_best(workload, field, higher_is_better=True):
+    """ZkFire's median for the workload, and the best peer's median and name; None when either was not measured."""
+    ours = median("zkfire", workload, field)
+    measured = [(median(p, workload, field), p) for p in peers if median(p, workload, field) is not None]
+    if ours is None or not measured:
+        return None
+    value, best = (max if higher_is_better else min)(measured)
+    return ours, value, best
+
+
 def compare(workload, title, field, unit, higher_is_better, target, target_text, extra_columns, variants=(), pinned=None):
     """
     One table: a row per server; the ratio column is ZkFire against the best peer of this run. Each variant
@@ -73,12 +83,11 @@ def compare(workload, title, field, unit, higher_is_better, target, target_text,
         errors = sum(r.get("errors", 0) for r in runs[(s, w)])
         lines.append(f"| {label} | {fmt(median(s, w, field), ',.1f' if not higher_is_better else ',.0f')} | "
                      + " | ".join(cells) + f" | {count_runs(s, w)} | {errors} |")
-    ours = median("zkfire", workload, field)
-    measured_peers = [(median(p, workload, field), p) for p in peers if median(p, workload, field) is not None]
-    if ours is not None and measured_peers:
-        value, best = (max if higher_is_better else min)(measured_peers)
+    meets = lambda ratio: ratio is not None and (ratio >= target if higher_is_better else ratio <= target)
+    if main := against_best(workload, field, higher_is_better):
+        ours, value, best = main
         ratio = ours / value if value else None
-        met = ratio is not None and (ratio >= target if higher_is_better else ratio <= target)
+        met = meets(ratio)
         lines += ["", f"ZkFire / best peer ({NAMES[best]}): **{fmt(ratio, '.2f')}×** — target {target_text}: "
                   f"**{'met' if met else 'NOT met'}**."]
         measured = f"{fmt(ratio, '.2f')}× {NAMES[best]}"
@@ -86,11 +95,10 @@ def compare(workload, title, field, unit, higher_is_better, target, target_text,
         for w, label, shows in variants:
             if (variant := median("zkfire", w, field)) is not None and value:
                 lines.append(f"{shows[0].upper() + shows[1:]}: ZkFire / best peer ({NAMES[best]}): **{fmt(variant / value, '.2f')}×**.")
-        pinned_peers = [(median(p, pinned, field), p) for p in peers if pinned and median(p, pinned, field) is not None]
-        if pinned and (ours_pinned := median("zkfire", pinned, field)) is not None and pinned_peers:
-            value_pinned, best_pinned = (max if higher_is_better else min)(pinned_peers)
+        if pinned and (on_own_cpu := against_best(pinned, field, higher_is_better)):
+            ours_pinned, value_pinned, best_pinned = on_own_cpu
             ratio_pinned = ours_pinned / value_pinned if value_pinned else None
-            met_pinned = ratio_pinned is not None and (ratio_pinned >= target if higher_is_better else ratio_pinned <= target)
+            met_pinned = meets(ratio_pinned)
             lines.append(f"With the load tool on CPU {pinned_cpus} and each server on the other cores (as if the clients were "
                          f"on another machine), ZkFire / best peer ({NAMES[best_pinned]}): **{fmt(ratio_pinned, '.2f')}×** — "
                          f"target {target_text}: **{'met' if met_pinned else 'NOT met'}**.")
@@ -98,11 +106,8 @@ def compare(workload, title, field, unit, higher_is_better, target, target_text,
             if met_pinned and not met:
                 status = "met with the tool on its own CPU only"
         verdicts.append((title, measured, target_text, status))
-    efficiency = lambda r: r.get("perServerCpuSecond")
-    ours = median("zkfire", workload, efficiency)
-    measured_peers = [(median(p, workload, efficiency), p) for p in peers if median(p, workload, efficiency) is not None]
-    if ours is not None and measured_peers:
-        value, best = max(measured_peers)
+    if efficiency := against_best(workload, lambda r: r.get("perServerCpuSecond")):
+        ours, value, best = efficiency
         lines.append(f"Work per server CPU-second (the servers and the load tool share the cores), ZkFire / best peer "
                      f"({NAMES[best]}): **{fmt(ours / value if value else None, '.2f')}×**.")
     return "\n".join(lines) + "\n"
