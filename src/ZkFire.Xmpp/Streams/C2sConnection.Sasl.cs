@@ -249,12 +249,6 @@ internal sealed partial class C2sConnection
     /// </summary>
     private async Task WriteSaslDataAsync(string name, string ns, byte[]? data, CancellationToken cancellationToken)
     {
-        WriteSaslData(name, ns, data);
-        await writer.FlushAsync(cancellationToken);
-    }
-
-    private void WriteSaslData(string name, string ns, byte[]? data)
-    {
         writer.Write("<"u8);
         Encoding.UTF8.GetBytes(name, writer);
         writer.Write(" xmlns='"u8);
@@ -274,5 +268,6 @@ internal sealed partial class C2sConnection
         writer.Write("</"u8);
         Encoding.UTF8.GetBytes(name, writer);
         writer.Write(">"u8);
+        await writer.FlushAsync(cancellationToken);
     }
 }
